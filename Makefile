@@ -1,0 +1,30 @@
+# The project's commands. Each creates the virtual environment on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# A CPU build of PyTorch, pinned for development and CI; the package itself
+# accepts a range (setup.cfg).
+TORCH_PIN := torch==2.13.0
+
+.PHONY: demo test install speed clean
+
+$(VENV)/installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/installed
+
+demo: install
+	$(PY) examples/digits_demo.py
+
+test: install
+	$(PY) -m pytest
+
+speed: install
+	$(PY) benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

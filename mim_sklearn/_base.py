@@ -1,0 +1,515 @@
+"""The scikit-learn layer shared by every estimator.
+
+:class:`BaseLatentEncoder` owns the estimator protocol (validation, scaling,
+fit / partial_fit, transform, inverse_transform, sampling and scoring); a
+subclass supplies only its objective. No torch mathematics lives here: the
+model lives in :mod:`mim_sklearn.nn`, the losses in
+:mod:`mim_sklearn.objectives`, the training loop in :mod:`._training`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._training import EarlyStopping, LatentNet, ObjectiveCriterion, WarmUp
+from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
+
+# Rows x importance draws evaluated at once by score_samples: bounds memory to
+# a few hundred MB for MNIST-sized models whatever the data size.
+_SCORE_CHUNK_ELEMENTS = 2**15
+# Rows per forward pass in transform-like methods.
+_TRANSFORM_CHUNK_ROWS = 2**16
+_MAX_SEED = 2**31 - 1
+
+
+def resolve_device(device: str) -> str:
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        return str(torch.device(device))
+    except RuntimeError as error:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:<index>'."
+        ) from error
+
+
+def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale that bring X to the model's working units.
+
+    ``"global"`` centres each feature and divides all of them by one common
+    scale (the root mean square of the centred data), which keeps the
+    features' relative variances: right for pixels and other features that
+    share a unit, where a faint pixel should not weigh as much as a busy one.
+    ``"feature"`` standardises each feature on its own, for features in
+    unrelated units. A constant feature (or constant data) gets scale 1.
+
+    Examples
+    --------
+    >>> mean, scale = fit_scaling(np.array([[0.0, 0.0], [2.0, 4.0]]), "global")
+    >>> mean.tolist(), scale.tolist()
+    ([1.0, 2.0], [1.5811388300841898, 1.5811388300841898])
+    """
+    mean = X.mean(axis=0)
+    if scaling == "global":
+        scale = np.full(X.shape[1], np.sqrt(np.mean((X - mean) ** 2)))
+    else:
+        scale = X.std(axis=0)
+    scale[scale < 10 * np.finfo(X.dtype).eps] = 1.0
+    return mean, scale
+
+
+def _seed(random_state) -> int:
+    return int(check_random_state(random_state).randint(_MAX_SEED))
+
+
+class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of the latent-variable encoders; see :class:`MIMEncoder`.
+
+    Subclasses set ``_objective`` to a function of
+    :mod:`mim_sklearn.objectives`. Not meant to be used directly.
+    """
+
+    _objective: Callable
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "prior": [StrOptions(set(PRIORS))],
+        "scaling": [StrOptions({"global", "feature"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        hidden_layer_sizes=(256, 256),
+        activation="tanh",
+        likelihood="gaussian",
+        prior="standard",
+        scaling="global",
+        max_iter=300,
+        batch_size=128,
+        learning_rate_init=1e-3,
+        warmup_epochs=5,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        n_importance_samples=1000,
+        device="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.likelihood = likelihood
+        self.prior = prior
+        self.scaling = scaling
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.warmup_epochs = warmup_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.n_importance_samples = n_importance_samples
+        self.device = device
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the model on X, with early stopping on a held-out split.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, in its own units: it is scaled internally.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        continuing = self.warm_start and hasattr(self, "net_")
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            reset=not continuing,
+        )
+        rng = check_random_state(self.random_state)
+        if not continuing:
+            self._initialize(X, rng)
+        X_train, X_valid = X, None
+        if self.early_stopping:
+            order = rng.permutation(X.shape[0])
+            n_valid = max(1, round(self.validation_fraction * X.shape[0]))
+            if n_valid >= X.shape[0]:
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} leaves no "
+                    f"training rows out of {X.shape[0]}; lower it or set "
+                    "early_stopping=False."
+                )
+            X_train, X_valid = X[order[n_valid:]], X[order[:n_valid]]
+        self._train(X_train, X_valid, self.max_iter, stop_early=True)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one pass over X, keeping the optimizer state.
+
+        The first call initialises the model (and the scaling, from this
+        batch); later calls continue from where the last one stopped. There is
+        no early stopping.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "net_")
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if first_call else 1,
+            reset=first_call,
+        )
+        if first_call:
+            self._initialize(X, check_random_state(self.random_state))
+        self._train(X, None, epochs=1, stop_early=False)
+        return self
+
+    def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
+        """Build the scaling, the model and the training engine."""
+        self.device_ = resolve_device(self.device)
+        self.mean_, self.scale_ = fit_scaling(X, self.scaling)
+        self._seed = _seed(rng)
+        model = LatentVariableModel(
+            n_features=X.shape[1],
+            n_components=self.n_components,
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            activation=self.activation,
+            likelihood=self.likelihood,
+            prior=self.prior,
+            seed=self._seed,
+        )
+        monitor = "valid_loss" if self.early_stopping else "train_loss"
+        self.net_ = LatentNet(
+            model,
+            ObjectiveCriterion(type(self)._objective),
+            seed=_seed(rng),
+            optimizer=torch.optim.Adam,
+            lr=self.learning_rate_init,
+            batch_size=self.batch_size,
+            device=self.device_,
+            verbose=self.verbose,
+            callbacks=[
+                ("warm_up", WarmUp(self.warmup_epochs)),
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor,
+                        patience=self.n_iter_no_change,
+                        tol=self.tol,
+                        warmup_epochs=self.warmup_epochs,
+                        restore_best=self.early_stopping,
+                    ),
+                ),
+            ],
+        ).initialize()
+
+    def _train(self, X_train, X_valid, epochs: int, *, stop_early: bool) -> None:
+        to_device = self._to_device
+        try:
+            self.net_.train_epochs(
+                to_device(X_train),
+                None if X_valid is None else to_device(X_valid),
+                epochs,
+                stop_early=stop_early,
+            )
+        except KeyboardInterrupt:
+            warnings.warn(
+                "Training was interrupted; the estimator keeps the weights of "
+                "the best epoch so far.",
+                UserWarning,
+            )
+        finally:
+            self._record_history()
+        if stop_early and not self.net_.stop_training_ and epochs == self.max_iter:
+            warnings.warn(
+                f"Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    def _record_history(self) -> None:
+        epochs = list(self.net_.history)
+        stopper = dict(self.net_.callbacks_)["early_stopping"]
+        monitored = [e.get(stopper.monitor, e["train_loss"]) for e in epochs]
+        self.n_iter_ = len(epochs)
+        self.loss_curve_ = [e["train_loss"] for e in epochs]
+        # Before the warm-up ends (or in partial_fit) nothing has been compared.
+        self.best_loss_ = (
+            stopper.best_loss_
+            if math.isfinite(stopper.best_loss_)
+            else (monitored[-1] if monitored else math.inf)
+        )
+        self.validation_scores_ = (
+            [-e["valid_loss"] for e in epochs if "valid_loss" in e]
+            if self.early_stopping
+            else None
+        )
+
+    # ------------------------------------------------------------- inference
+
+    @property
+    def model_(self) -> LatentVariableModel:
+        """The trained torch model (owned by the training engine)."""
+        check_is_fitted(self)
+        return self.net_.module_
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.n_components
+
+    def _to_device(self, X: np.ndarray) -> torch.Tensor:
+        """Standardise rows and move them to the device as float32."""
+        scaled = ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
+        return torch.from_numpy(scaled).to(self.device_)
+
+    def _generator(self, random_state) -> torch.Generator:
+        seed = self._seed if random_state is None and self.random_state is None else (
+            _seed(self.random_state if random_state is None else random_state)
+        )
+        return torch.Generator(self.device_).manual_seed(seed)
+
+    def _validated(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(
+            self, X, dtype=[np.float64, np.float32], reset=False
+        )
+
+    def _map_rows(
+        self, array: np.ndarray, fn, chunk_rows: int, *, scale_input: bool = True
+    ) -> np.ndarray:
+        """Apply ``fn(model, rows)`` to device chunks; gather the results.
+
+        Chunking bounds memory whatever the number of rows. Rows are
+        scaled first unless ``scale_input`` is False (latent codes).
+        """
+        model = self.model_
+        model.eval()
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, array.shape[0], chunk_rows):
+                rows = array[start : start + chunk_rows]
+                if scale_input:
+                    chunk = self._to_device(rows)
+                else:
+                    chunk = torch.from_numpy(rows.astype(np.float32)).to(self.device_)
+                outputs.append(fn(model, chunk).cpu().numpy())
+        return np.concatenate(outputs).astype(array.dtype, copy=False)
+
+    def transform(self, X):
+        """Encode X as the mean of the posterior q(z|x).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen by ``fit``.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            Posterior means, deterministic, of X's floating dtype.
+        """
+        X = self._validated(X)
+        return self._map_rows(
+            X, lambda model, x: model.encode(x)[0], _TRANSFORM_CHUNK_ROWS
+        )
+
+    def sample_posterior(self, X, random_state=None):
+        """Draw one z ~ q(z|x) for each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen by ``fit``.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws; None uses the estimator's ``random_state``.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            One posterior draw per row.
+        """
+        X = self._validated(X)
+        generator = self._generator(random_state)
+        return self._map_rows(
+            X,
+            lambda model, x: model.rsample_posterior(*model.encode(x), generator),
+            _TRANSFORM_CHUNK_ROWS,
+        )
+
+    def inverse_transform(self, Z):
+        """Decode latent codes to the mean of p(x|z), in X's units.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components)
+            Latent codes, such as the output of :meth:`transform`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Decoder means.
+        """
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes "
+                f"to n_components={self.n_components}."
+            )
+        means = self._map_rows(
+            Z,
+            lambda model, z: model.likelihood.mean(model.decode(z)),
+            _TRANSFORM_CHUNK_ROWS,
+            scale_input=False,
+        )
+        return (means * self.scale_ + self.mean_).astype(Z.dtype, copy=False)
+
+    def sample(self, n_samples=1, *, random_state=None, return_latent=False):
+        """Draw from the model: z ~ p(z), then x ~ p(x|z).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws; None uses the estimator's ``random_state``.
+        return_latent : bool, default=False
+            Whether to also return the latent draws.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            Samples in X's units.
+        Z : ndarray of shape (n_samples, n_components)
+            The latent draws; only when ``return_latent=True``.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        model = self.model_
+        model.eval()
+        generator = self._generator(random_state)
+        with torch.inference_mode():
+            z = model.prior.sample(n_samples, generator)
+            x = model.likelihood.rsample(model.decode(z), generator)
+        X = x.cpu().numpy().astype(np.float64) * self.scale_ + self.mean_
+        return (X, z.cpu().numpy().astype(np.float64)) if return_latent else X
+
+    def score_samples(self, X):
+        """Log-likelihood of each row under the model, by importance sampling.
+
+        ``log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)]
+        - log K`` with K = ``n_importance_samples`` draws z_k ~ q(z|x). The
+        estimate is a lower bound in expectation that tightens as K grows.
+        It is a log-density of X in its own units: the log-Jacobian of the
+        internal standardisation is included. Draws are seeded, so repeated
+        calls give the same numbers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen by ``fit``.
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            Estimated log p(x) of each row, in nats.
+        """
+        X = self._validated(X)
+        n_draws = self.n_importance_samples
+        generator = self._generator(None)
+        log_p = self._map_rows(
+            X,
+            lambda model, x: model.importance_log_likelihood(x, n_draws, generator),
+            max(1, _SCORE_CHUNK_ELEMENTS // n_draws),
+        )
+        return log_p.astype(np.float64) - np.log(self.scale_).sum()
+
+    def score(self, X, y=None):
+        """Mean importance-sampled log-likelihood of X (greater is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen by ``fit``.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            ``score_samples(X).mean()``.
+        """
+        return float(self.score_samples(X).mean())

@@ -1,0 +1,145 @@
+"""The latent-variable model shared by every estimator.
+
+Four distributions make the model (the MIM paper's decomposition): the encoder
+q(z|x), the decoder p(x|z), the latent prior p(z), and the data prior q(x),
+which here is the decoder's marginal and so has no parameters of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .gaussian import gaussian_log_prob, gaussian_rsample
+from .likelihoods import LIKELIHOODS
+from .networks import initialize_parameters, make_mlp
+from .priors import PRIORS
+
+
+class LatentVariableModel(nn.Module):
+    """Gaussian encoder q(z|x), decoder p(x|z) and prior p(z).
+
+    Parameters
+    ----------
+    n_features : int
+        Dimension of x.
+    n_components : int
+        Dimension of z.
+    hidden_layer_sizes : sequence of int
+        Hidden widths of the encoder; the decoder mirrors them.
+    activation : str
+        Hidden nonlinearity, a key of :data:`~mim_sklearn.nn.networks.ACTIVATIONS`.
+    likelihood : str, default="gaussian"
+        Key of :data:`~mim_sklearn.nn.likelihoods.LIKELIHOODS`.
+    prior : str, default="standard"
+        Key of :data:`~mim_sklearn.nn.priors.PRIORS`.
+    min_encoder_log_var : float, default=-6.0
+        Floor on the encoder log-variance. MIM's loss with a marginal q(x) does
+        not penalise a shrinking encoder variance on encoder-sampled pairs, so
+        without a floor q(z|x) collapses to a point.
+    seed : int, default=0
+        Seed of the local generator that initialises the weights.
+
+    Examples
+    --------
+    >>> model = LatentVariableModel(4, 2, (8,), "tanh")
+    >>> mean, log_var = model.encode(torch.zeros(3, 4))
+    >>> model.decode(mean).shape
+    torch.Size([3, 4])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_components: int,
+        hidden_layer_sizes: Sequence[int],
+        activation: str,
+        likelihood: str = "gaussian",
+        prior: str = "standard",
+        min_encoder_log_var: float = -6.0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.min_encoder_log_var = min_encoder_log_var
+        self.likelihood = LIKELIHOODS[likelihood](n_features)
+        self.prior = PRIORS[prior](n_components)
+        self.encoder = make_mlp(
+            n_features, hidden_layer_sizes, 2 * n_components, activation
+        )
+        self.decoder = make_mlp(
+            n_components,
+            tuple(reversed(hidden_layer_sizes)),
+            self.likelihood.n_outputs(),
+            activation,
+        )
+        initialize_parameters(self, torch.Generator().manual_seed(seed))
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and floored log-variance of q(z|x)."""
+        mean, raw_log_var = self.encoder(x).chunk(2, dim=-1)
+        floor = self.min_encoder_log_var
+        return mean, floor + nn.functional.softplus(raw_log_var - floor)
+
+    @staticmethod
+    def log_q_z_given_x(
+        z: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
+    ) -> torch.Tensor:
+        """Log-density of q(z|x) at ``z``, given the encoder's output for x."""
+        return gaussian_log_prob(z, mean, log_var)
+
+    @staticmethod
+    def rsample_posterior(
+        mean: torch.Tensor,
+        log_var: torch.Tensor,
+        generator: torch.Generator | None,
+        n_draws: int | None = None,
+    ) -> torch.Tensor:
+        """Reparameterised draws z ~ q(z|x).
+
+        With ``n_draws`` the result has shape ``(n_draws, *mean.shape)``.
+        """
+        shape = mean.shape if n_draws is None else (n_draws, *mean.shape)
+        return gaussian_rsample(mean, log_var, generator, shape)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Parameters of p(x|z), as the likelihood reads them."""
+        return self.decoder(z)
+
+    def log_p_x_given_z(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """Log-density of p(x|z) at ``x``, given decoded parameters."""
+        return self.likelihood.log_prob(x, params)
+
+    def log_marginal_x(
+        self, x: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """One-sample importance estimate of log q(x), the decoder's marginal.
+
+        log q(x) ~ log p(x|z') + log p(z') - log q(z'|x) with z' ~ q(z|x).
+        """
+        mean, log_var = self.encode(x)
+        z = self.rsample_posterior(mean, log_var, generator)
+        return (
+            self.log_p_x_given_z(x, self.decode(z))
+            + self.prior.log_prob(z)
+            - self.log_q_z_given_x(z, mean, log_var)
+        )
+
+    def importance_log_likelihood(
+        self, x: torch.Tensor, n_draws: int, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Importance-sampled log p(x) of each row, with q(z|x) as proposal.
+
+        ``logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K``,
+        batched over rows and the K = ``n_draws`` draws.
+        """
+        mean, log_var = self.encode(x)
+        z = self.rsample_posterior(mean, log_var, generator, n_draws=n_draws)
+        log_weights = (
+            self.log_p_x_given_z(x, self.decode(z))
+            + self.prior.log_prob(z)
+            - self.log_q_z_given_x(z, mean, log_var)
+        )
+        return torch.logsumexp(log_weights, dim=0) - math.log(n_draws)

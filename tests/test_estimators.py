@@ -1,0 +1,231 @@
+"""The API every estimator shares, run on each of them."""
+
+import pickle
+import re
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+
+from mim_sklearn import MIMEncoder
+
+from .conftest import SMALL
+
+
+def test_fit_sets_the_documented_attributes(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    assert est.n_features_in_ == 64
+    assert 1 <= est.n_iter_ <= SMALL["max_iter"]
+    assert len(est.loss_curve_) == est.n_iter_
+    assert len(est.validation_scores_) == est.n_iter_
+    assert np.isfinite(est.best_loss_)
+    assert est.device_ == "cpu"
+    assert isinstance(est.model_, torch.nn.Module)
+    assert est.mean_.shape == est.scale_.shape == (64,)
+
+
+def test_transform_shapes_dtypes_and_determinism(small_estimator, digits):
+    X, _ = digits
+    Z = small_estimator.fit_transform(X)
+    assert Z.shape == (300, 3) and Z.dtype == np.float64
+    np.testing.assert_array_equal(Z, small_estimator.transform(X))
+    Z32 = small_estimator.transform(X.astype(np.float32))
+    assert Z32.dtype == np.float32
+    np.testing.assert_allclose(Z32, Z, rtol=1e-5, atol=1e-5)
+
+
+def test_same_random_state_gives_identical_fits(estimator_class, digits):
+    X, _ = digits
+    a = estimator_class(**SMALL).fit(X).transform(X)
+    b = estimator_class(**SMALL).fit(X).transform(X)
+    c = estimator_class(**{**SMALL, "random_state": 1}).fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_sample_posterior(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    Z = est.sample_posterior(X, random_state=3)
+    assert Z.shape == (300, 3)
+    np.testing.assert_array_equal(Z, est.sample_posterior(X, random_state=3))
+    assert not np.array_equal(Z, est.sample_posterior(X, random_state=4))
+    assert not np.allclose(Z, est.transform(X))
+
+
+def test_inverse_transform_returns_data_units(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    X_rec = est.inverse_transform(est.transform(X))
+    assert X_rec.shape == X.shape
+    # Decoder means live in pixel units (0..16), not standardised ones.
+    assert 0 < X_rec.mean() < 16
+    with pytest.raises(ValueError, match="n_components=3"):
+        est.inverse_transform(np.zeros((2, 5)))
+
+
+def test_training_learns_to_reconstruct(estimator_class, digits):
+    X, _ = digits
+    est = estimator_class(**{**SMALL, "n_components": 8, "hidden_layer_sizes": (64,),
+                             "max_iter": 60, "n_iter_no_change": 60})
+    est.fit(X)
+    rmse = np.sqrt(np.mean((est.inverse_transform(est.transform(X)) - X) ** 2))
+    rmse_of_the_mean = np.sqrt(np.mean((X - X.mean(0)) ** 2))
+    assert rmse < 0.8 * rmse_of_the_mean
+    # Compare epochs after the warm-up, whose losses weigh terms differently.
+    assert est.loss_curve_[-1] < est.loss_curve_[SMALL["warmup_epochs"]]
+
+
+def test_sample(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    samples = est.sample(5, random_state=0)
+    assert samples.shape == (5, 64)
+    X_s, Z_s = est.sample(5, random_state=0, return_latent=True)
+    np.testing.assert_array_equal(X_s, samples)
+    assert Z_s.shape == (5, 3)
+    assert not np.array_equal(samples, est.sample(5, random_state=1))
+    with pytest.raises(ValueError, match="n_samples"):
+        est.sample(0)
+
+
+def test_score_is_the_mean_of_reproducible_score_samples(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X[:200])
+    log_p = est.score_samples(X[200:])
+    assert log_p.shape == (100,) and np.all(np.isfinite(log_p))
+    np.testing.assert_array_equal(log_p, est.score_samples(X[200:]))
+    assert est.score(X[200:]) == log_p.mean()
+
+
+def test_score_is_a_density_of_the_users_units(estimator_class, digits):
+    """Rescaling X by c rescales the density by c**-n_features."""
+    X, _ = digits
+    plain = estimator_class(**SMALL).fit(X)
+    scaled = estimator_class(**SMALL).fit(3.0 * X)
+    np.testing.assert_allclose(
+        scaled.score_samples(3.0 * X),
+        plain.score_samples(X) - 64 * np.log(3.0),
+        rtol=1e-3,
+    )
+
+
+def test_score_chunks_do_not_change_results(small_estimator, digits, monkeypatch):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    whole = est.score_samples(X[:50])
+    monkeypatch.setattr("mim_sklearn._base._SCORE_CHUNK_ELEMENTS", 16 * 7)
+    chunked = est.score_samples(X[:50])
+    assert whole.shape == chunked.shape
+    # Different chunking pairs rows with different draws: equal in distribution.
+    np.testing.assert_allclose(chunked.mean(), whole.mean(), rtol=0.05)
+
+
+def test_partial_fit_continues_training(estimator_class, digits):
+    X, _ = digits
+    est = estimator_class(**SMALL)
+    est.partial_fit(X[:150])
+    optimizer = est.net_.optimizer_
+    est.partial_fit(X[150:])
+    assert est.n_iter_ == 2
+    assert est.net_.optimizer_ is optimizer
+    steps = optimizer.state[next(iter(est.model_.parameters()))]["step"]
+    assert int(steps) == 2 * int(np.ceil(150 / est.batch_size))
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :10])
+
+
+def test_warm_start_continues_from_the_fitted_model(estimator_class, digits):
+    X, _ = digits
+    est = estimator_class(**{**SMALL, "warm_start": True, "n_iter_no_change": 50})
+    est.fit(X)
+    first = est.n_iter_
+    est.fit(X)
+    assert est.n_iter_ == 2 * first
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((10, 4), np.nan), "NaN"),
+        (np.full((10, 4), np.inf), "infinity"),
+        (np.zeros(10), "2D array"),
+        (np.zeros((1, 4)), "minimum of 2"),
+    ],
+    ids=["nan", "inf", "1d", "one-row"],
+)
+def test_bad_training_input_raises(estimator_class, X, message):
+    with pytest.raises(ValueError, match=message):
+        estimator_class(**SMALL).fit(X)
+
+
+def test_bad_transform_input_raises(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    with pytest.raises(ValueError, match="X has 10 features, but .* is expecting 64"):
+        est.transform(X[:, :10])
+    bad = X[:3].copy()
+    bad[0, 0] = np.nan
+    for method in (est.transform, est.score_samples, est.sample_posterior):
+        with pytest.raises(ValueError, match="NaN"):
+            method(bad)
+
+
+@pytest.mark.parametrize(
+    "method, arg",
+    [("transform", "X"), ("score", "X"), ("inverse_transform", "Z"), ("sample", None)],
+)
+def test_unfitted_estimators_raise(small_estimator, digits, method, arg):
+    X, _ = digits
+    args = {"X": (X,), "Z": (np.zeros((2, 3)),), None: ()}[arg]
+    with pytest.raises(NotFittedError):
+        getattr(small_estimator, method)(*args)
+
+
+def test_invalid_parameters_raise(estimator_class, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="n_components"):
+        estimator_class(n_components=0).fit(X)
+    with pytest.raises(ValueError, match="likelihood"):
+        estimator_class(likelihood="foo").fit(X)
+    with pytest.raises(ValueError, match="torch device"):
+        estimator_class(**{**SMALL, "device": "nonsense"}).fit(X)
+
+
+def test_convergence_warning_when_max_iter_is_reached(estimator_class, digits):
+    X, _ = digits
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        estimator_class(**{**SMALL, "max_iter": 3, "n_iter_no_change": 50}).fit(X)
+
+
+def test_verbose_prints_an_epoch_table(estimator_class, digits, capsys):
+    X, _ = digits
+    estimator_class(**{**SMALL, "max_iter": 2, "verbose": 1}).fit(X)
+    out = capsys.readouterr().out
+    assert re.search(r"epoch\s+beta\s+train_loss\s+valid_loss", out)
+    assert len(re.findall(r"^\s+[12]\s", out, flags=re.M)) == 2
+
+
+def test_pickle_round_trip_keeps_transform(small_estimator, digits):
+    X, _ = digits
+    est = small_estimator.fit(X)
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.transform(X), est.transform(X))
+    np.testing.assert_array_equal(clone.score_samples(X[:20]), est.score_samples(X[:20]))
+
+
+def test_pipeline_grid_search_over_the_latent_size(digits):
+    X, y = digits
+    pipe = Pipeline([("mim", MIMEncoder(**{**SMALL, "max_iter": 3})),
+                     ("knn", KNeighborsClassifier(5))])
+    search = GridSearchCV(pipe, {"mim__n_components": [2, 5, 10]}, cv=3, n_jobs=2)
+    search.fit(X, y)
+    assert search.best_params_["mim__n_components"] in (2, 5, 10)
+    assert search.best_estimator_.named_steps["mim"].transform(X).shape[1] == (
+        search.best_params_["mim__n_components"]
+    )

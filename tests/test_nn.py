@@ -1,0 +1,102 @@
+import math
+
+import pytest
+import torch
+from torch.distributions import MultivariateNormal, Normal
+
+from mim_sklearn.nn import (
+    GaussianLikelihood,
+    LatentVariableModel,
+    StandardNormalPrior,
+    initialize_parameters,
+    make_mlp,
+)
+from mim_sklearn.nn.gaussian import gaussian_log_prob, gaussian_rsample
+
+
+def test_gaussian_log_prob_matches_torch_normal():
+    gen = torch.Generator().manual_seed(0)
+    x, mean = torch.randn(5, 3, generator=gen), torch.randn(5, 3, generator=gen)
+    log_var = torch.randn(5, 3, generator=gen)
+    expected = Normal(mean, torch.exp(0.5 * log_var)).log_prob(x).sum(-1)
+    torch.testing.assert_close(gaussian_log_prob(x, mean, log_var), expected)
+
+
+def test_gaussian_rsample_is_seeded_and_has_the_right_moments():
+    mean, log_var = torch.tensor([1.0, -2.0]), torch.tensor([0.0, math.log(4.0)])
+    draws = gaussian_rsample(
+        mean, log_var, torch.Generator().manual_seed(0), (200_000, 2)
+    )
+    again = gaussian_rsample(
+        mean, log_var, torch.Generator().manual_seed(0), (200_000, 2)
+    )
+    assert torch.equal(draws, again)
+    torch.testing.assert_close(draws.mean(0), mean, atol=0.02, rtol=0)
+    torch.testing.assert_close(draws.std(0), torch.tensor([1.0, 2.0]), atol=0.02, rtol=0)
+
+
+def test_initialization_comes_from_the_local_generator():
+    torch.manual_seed(1)
+    a = LatentVariableModel(4, 2, (8,), "tanh", seed=3)
+    torch.manual_seed(2)
+    b = LatentVariableModel(4, 2, (8,), "tanh", seed=3)
+    c = LatentVariableModel(4, 2, (8,), "tanh", seed=4)
+    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(pa, pb)
+    assert not torch.equal(a.encoder[0].weight, c.encoder[0].weight)
+
+
+def test_make_mlp_layers():
+    net = make_mlp(4, (8, 6), 2, "relu")
+    widths = [m.out_features for m in net if isinstance(m, torch.nn.Linear)]
+    assert widths == [8, 6, 2]
+    initialize_parameters(net, torch.Generator().manual_seed(0))
+    assert torch.count_nonzero(net[0].bias) == 0
+
+
+def test_encoder_log_variance_is_floored():
+    model = LatentVariableModel(3, 2, (4,), "tanh", min_encoder_log_var=-6.0)
+    with torch.no_grad():
+        model.encoder[-1].bias[2:] = -1e4  # drive the raw log-variance down
+    _, log_var = model.encode(torch.zeros(5, 3))
+    assert torch.all(log_var >= -6.0)
+    torch.testing.assert_close(log_var, torch.full_like(log_var, -6.0))
+
+
+def test_decoder_log_variance_is_floored():
+    likelihood = GaussianLikelihood(3, min_log_var=-4.0)
+    with torch.no_grad():
+        likelihood.raw_log_var.fill_(-1e4)
+    torch.testing.assert_close(likelihood.log_var(), torch.full((3,), -4.0))
+
+
+def test_standard_prior():
+    prior = StandardNormalPrior(3)
+    z = torch.tensor([[0.0, 1.0, -1.0]])
+    torch.testing.assert_close(
+        prior.log_prob(z), Normal(0.0, 1.0).log_prob(z).sum(-1)
+    )
+    assert prior.sample(7, torch.Generator().manual_seed(0)).shape == (7, 3)
+
+
+def test_importance_log_likelihood_matches_a_linear_gaussian_model():
+    """A linear decoder has the closed-form marginal N(b, W W^T + diag(var))."""
+    torch.manual_seed(0)
+    model = LatentVariableModel(3, 2, (), "identity", seed=0)
+    W, b = model.decoder[0].weight.detach(), model.decoder[0].bias.detach()
+    var = model.likelihood.log_var().detach().exp()
+    exact = MultivariateNormal(b, W @ W.T + torch.diag(var))
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        estimate = model.importance_log_likelihood(
+            x, 50_000, torch.Generator().manual_seed(2)
+        )
+    torch.testing.assert_close(estimate, exact.log_prob(x), atol=0.05, rtol=0)
+
+
+@pytest.mark.parametrize("n_draws", [None, 5])
+def test_rsample_posterior_shapes(n_draws):
+    model = LatentVariableModel(3, 2, (4,), "tanh")
+    mean, log_var = model.encode(torch.zeros(6, 3))
+    z = model.rsample_posterior(mean, log_var, None, n_draws=n_draws)
+    assert z.shape == ((6, 2) if n_draws is None else (5, 6, 2))

@@ -1,0 +1,133 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from mim_sklearn import VAEEncoder
+from mim_sklearn._training import (
+    EarlyStopping,
+    LatentNet,
+    ObjectiveCriterion,
+    WarmUp,
+    iter_batches,
+)
+from mim_sklearn.nn import LatentVariableModel
+from mim_sklearn.objectives import mim_objective
+
+from .conftest import SMALL
+
+
+def _net(**kwargs):
+    return LatentNet(
+        LatentVariableModel(3, 2, (8,), "tanh", seed=0),
+        ObjectiveCriterion(mim_objective),
+        seed=0,
+        optimizer=torch.optim.Adam,
+        verbose=0,
+        **kwargs,
+    )
+
+
+def test_iter_batches_covers_every_row_once():
+    X = torch.arange(10)
+    batches = list(iter_batches(X, 4, torch.Generator().manual_seed(0)))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(torch.cat(batches).tolist()) == list(range(10))
+    assert torch.equal(torch.cat(list(iter_batches(X, 4))), X)
+
+
+def test_warm_up_ramps_beta_per_epoch():
+    net = _net(callbacks=[("warm_up", WarmUp(4))])
+    net.train_epochs(torch.randn(20, 3), None, epochs=6)
+    assert net.history[:, "beta"] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert WarmUp(0).weight(1) == 1.0
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    stopper = EarlyStopping("valid_loss", patience=2, tol=0.0, warmup_epochs=0,
+                            restore_best=True)
+    net = _net(callbacks=[("early_stopping", stopper)], lr=0.05)
+    X = torch.randn(40, 3, generator=torch.Generator().manual_seed(0))
+    losses = iter([5.0, 3.0, 4.0, 4.5, 1.0])
+    snapshots = []
+
+    def scripted_epoch(iterator, training, prefix, step_fn, **kwargs):
+        if training:  # real training step, so the weights change every epoch
+            LatentNet.run_single_epoch(net, iterator, training, prefix, step_fn)
+            snapshots.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+        else:
+            net.history.record("valid_loss", next(losses))
+
+    net.run_single_epoch = scripted_epoch
+    net.train_epochs(X, X[:5], epochs=10)
+    assert len(net.history) == 4  # epoch 2 was best; epochs 3 and 4 missed
+    for key, value in net.module_.state_dict().items():
+        torch.testing.assert_close(value, snapshots[1][key])
+    assert stopper.best_loss_ == 3.0 and stopper.best_epoch_ == 2
+
+
+def test_early_stopping_ignores_the_warm_up():
+    stopper = EarlyStopping("train_loss", patience=1, tol=0.0, warmup_epochs=3,
+                            restore_best=False)
+    net = _net(callbacks=[("early_stopping", stopper)])
+    net.train_epochs(torch.randn(20, 3), None, epochs=4)
+    assert len(net.history) == 4
+    assert stopper.best_epoch_ == 4
+
+
+def test_a_real_keyboard_interrupt_is_not_taken_for_convergence(digits):
+    X, _ = digits
+    est = VAEEncoder(**{**SMALL, "max_iter": 50, "n_iter_no_change": 50})
+    calls = {"n": 0}
+    original = LatentNet.train_step
+
+    def interrupt_at_epoch_4(self, batch, **kwargs):
+        calls["n"] += 1
+        if len(self.history) == 4:
+            raise KeyboardInterrupt
+        return original(self, batch, **kwargs)
+
+    LatentNet.train_step = interrupt_at_epoch_4
+    try:
+        with pytest.warns(UserWarning, match="interrupted"):
+            est.fit(X)
+    finally:
+        LatentNet.train_step = original
+    assert est.n_iter_ == 3  # the interrupted fourth epoch does not count
+    assert np.all(np.isfinite(est.transform(X)))
+
+
+def test_non_finite_loss_raises_with_the_epoch(digits):
+    X, _ = digits
+    est = VAEEncoder(**{**SMALL, "max_iter": 5})
+    est.fit(X)
+    with torch.no_grad():
+        est.model_.decoder[0].weight.fill_(float("nan"))
+    est.set_params(warm_start=True)
+    with pytest.raises(FloatingPointError, match="epoch"):
+        est.fit(X)
+
+
+def test_net_pickles_with_its_generator_state():
+    net = _net()
+    net.train_epochs(torch.randn(20, 3), None, epochs=1)
+    clone = pickle.loads(pickle.dumps(net))
+    assert torch.equal(
+        torch.randn(3, generator=clone.generator_),
+        torch.randn(3, generator=net.generator_),
+    )
+
+
+def test_generator_of_another_device_type_is_reseeded():
+    net = _net()
+    net.train_epochs(torch.randn(20, 3), None, epochs=1)
+    state = net.__getstate__()
+    state["generator_"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA-sized state
+    clone = LatentNet.__new__(LatentNet)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clone.__setstate__(state)
+    assert clone.generator_.device.type == "cpu"
+    assert torch.randn(2, generator=clone.generator_).shape == (2,)
