@@ -23,6 +23,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -73,13 +74,16 @@ def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
     >>> mean.tolist(), scale.tolist()
     ([1.0, 2.0], [1.5811388300841898, 1.5811388300841898])
     """
-    mean = X.mean(axis=0)
+    # Accumulate in row chunks: no temporary of X's size (think of MNIST).
+    moments = StandardScaler()
+    for start in range(0, X.shape[0], _TRANSFORM_CHUNK_ROWS):
+        moments.partial_fit(X[start : start + _TRANSFORM_CHUNK_ROWS])
     if scaling == "global":
-        scale = np.full(X.shape[1], np.sqrt(np.mean((X - mean) ** 2)))
+        scale = np.full(X.shape[1], np.sqrt(moments.var_.mean()))
     else:
-        scale = X.std(axis=0)
+        scale = np.sqrt(moments.var_)
     scale[scale < 10 * np.finfo(X.dtype).eps] = 1.0
-    return mean, scale
+    return moments.mean_, scale
 
 
 def _seed(random_state) -> int:
@@ -189,7 +193,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         rng = check_random_state(self.random_state)
         if not continuing:
             self._initialize(X, rng)
-        X_train, X_valid = X, None
+        train_rows = valid_rows = None
         if self.early_stopping:
             order = rng.permutation(X.shape[0])
             n_valid = max(1, round(self.validation_fraction * X.shape[0]))
@@ -199,8 +203,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                     f"training rows out of {X.shape[0]}; lower it or set "
                     "early_stopping=False."
                 )
-            X_train, X_valid = X[order[n_valid:]], X[order[:n_valid]]
-        self._train(X_train, X_valid, self.max_iter, stop_early=True)
+            train_rows, valid_rows = order[n_valid:], order[:n_valid]
+        self._train(X, self.max_iter, train_rows, valid_rows, stop_early=True)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -233,7 +237,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         )
         if first_call:
             self._initialize(X, check_random_state(self.random_state))
-        self._train(X, None, epochs=1, stop_early=False)
+        self._train(X, 1, stop_early=False)
         return self
 
     def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
@@ -250,6 +254,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             prior=self.prior,
             seed=self._seed,
         )
+        model.set_input_scaling(self.mean_, self.scale_)
         monitor = "valid_loss" if self.early_stopping else "train_loss"
         self.net_ = LatentNet(
             model,
@@ -275,13 +280,27 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             ],
         ).initialize()
 
-    def _train(self, X_train, X_valid, epochs: int, *, stop_early: bool) -> None:
-        to_device = self._to_device
+    def _train(
+        self,
+        X: np.ndarray,
+        epochs: int,
+        train_rows: np.ndarray | None = None,
+        valid_rows: np.ndarray | None = None,
+        *,
+        stop_early: bool,
+    ) -> None:
+        """Train on rows of X; the rows stay in X (no copy on the CPU)."""
+        X_device = torch.as_tensor(X, dtype=torch.float32, device=self.device_)
+
+        def rows(index):
+            return None if index is None else torch.as_tensor(index, device=self.device_)
+
         try:
             self.net_.train_epochs(
-                to_device(X_train),
-                None if X_valid is None else to_device(X_valid),
+                X_device,
                 epochs,
+                train_rows=rows(train_rows),
+                valid_rows=rows(valid_rows),
                 stop_early=stop_early,
             )
         except KeyboardInterrupt:
@@ -329,11 +348,6 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _n_features_out(self) -> int:
         return self.n_components
 
-    def _to_device(self, X: np.ndarray) -> torch.Tensor:
-        """Standardise rows and move them to the device as float32."""
-        scaled = ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
-        return torch.from_numpy(scaled).to(self.device_)
-
     def _generator(self, random_state) -> torch.Generator:
         seed = self._seed if random_state is None and self.random_state is None else (
             _seed(self.random_state if random_state is None else random_state)
@@ -346,24 +360,21 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             self, X, dtype=[np.float64, np.float32], reset=False
         )
 
-    def _map_rows(
-        self, array: np.ndarray, fn, chunk_rows: int, *, scale_input: bool = True
-    ) -> np.ndarray:
+    def _map_rows(self, array: np.ndarray, fn, chunk_rows: int) -> np.ndarray:
         """Apply ``fn(model, rows)`` to device chunks; gather the results.
 
-        Chunking bounds memory whatever the number of rows. Rows are
-        scaled first unless ``scale_input`` is False (latent codes).
+        Chunking bounds memory whatever the number of rows.
         """
         model = self.model_
         model.eval()
         outputs = []
         with torch.inference_mode():
             for start in range(0, array.shape[0], chunk_rows):
-                rows = array[start : start + chunk_rows]
-                if scale_input:
-                    chunk = self._to_device(rows)
-                else:
-                    chunk = torch.from_numpy(rows.astype(np.float32)).to(self.device_)
+                chunk = torch.as_tensor(
+                    array[start : start + chunk_rows],
+                    dtype=torch.float32,
+                    device=self.device_,
+                )
                 outputs.append(fn(model, chunk).cpu().numpy())
         return np.concatenate(outputs).astype(array.dtype, copy=False)
 
@@ -382,7 +393,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         X = self._validated(X)
         return self._map_rows(
-            X, lambda model, x: model.encode(x)[0], _TRANSFORM_CHUNK_ROWS
+            X,
+            lambda model, x: model.encode(model.to_working_units(x))[0],
+            _TRANSFORM_CHUNK_ROWS,
         )
 
     def sample_posterior(self, X, random_state=None):
@@ -404,7 +417,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         generator = self._generator(random_state)
         return self._map_rows(
             X,
-            lambda model, x: model.rsample_posterior(*model.encode(x), generator),
+            lambda model, x: model.rsample_posterior(
+                *model.encode(model.to_working_units(x)), generator
+            ),
             _TRANSFORM_CHUNK_ROWS,
         )
 
@@ -428,13 +443,13 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes "
                 f"to n_components={self.n_components}."
             )
-        means = self._map_rows(
+        return self._map_rows(
             Z,
-            lambda model, z: model.likelihood.mean(model.decode(z)),
+            lambda model, z: model.from_working_units(
+                model.likelihood.mean(model.decode(z))
+            ),
             _TRANSFORM_CHUNK_ROWS,
-            scale_input=False,
         )
-        return (means * self.scale_ + self.mean_).astype(Z.dtype, copy=False)
 
     def sample(self, n_samples=1, *, random_state=None, return_latent=False):
         """Draw from the model: z ~ p(z), then x ~ p(x|z).
@@ -464,7 +479,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         with torch.inference_mode():
             z = model.prior.sample(n_samples, generator)
             x = model.likelihood.rsample(model.decode(z), generator)
-        X = x.cpu().numpy().astype(np.float64) * self.scale_ + self.mean_
+            X = model.from_working_units(x).cpu().numpy().astype(np.float64)
         return (X, z.cpu().numpy().astype(np.float64)) if return_latent else X
 
     def score_samples(self, X):
@@ -492,7 +507,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         generator = self._generator(None)
         log_p = self._map_rows(
             X,
-            lambda model, x: model.importance_log_likelihood(x, n_draws, generator),
+            lambda model, x: model.importance_log_likelihood(
+                model.to_working_units(x), n_draws, generator
+            ),
             max(1, _SCORE_CHUNK_ELEMENTS // n_draws),
         )
         return log_p.astype(np.float64) - np.log(self.scale_).sum()

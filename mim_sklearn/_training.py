@@ -52,18 +52,29 @@ class ObjectiveCriterion(nn.Module):
 
 
 def iter_batches(
-    X: torch.Tensor, batch_size: int, generator: torch.Generator | None = None
+    X: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    rows: torch.Tensor | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Yield row slices of ``X``; shuffled when a generator is given.
+    """Yield batches of the given rows of ``X`` (all rows by default).
+
+    The rows are shuffled when a generator is given. Only the batches are
+    copied, never the whole of ``X``.
 
     Examples
     --------
     >>> [b.tolist() for b in iter_batches(torch.arange(5), 2)]
     [[0, 1], [2, 3], [4]]
+    >>> [b.tolist() for b in iter_batches(torch.arange(5), 2, rows=torch.tensor([4, 0]))]
+    [[4, 0]]
     """
+    if rows is None:
+        rows = torch.arange(X.shape[0], device=X.device)
     if generator is not None:
-        X = X[torch.randperm(X.shape[0], generator=generator, device=X.device)]
-    yield from X.split(batch_size)
+        rows = rows[torch.randperm(rows.shape[0], generator=generator, device=X.device)]
+    for index in rows.split(batch_size):
+        yield X[index]
 
 
 class WarmUp(Callback):
@@ -199,7 +210,7 @@ class LatentNet(NeuralNet):
     >>> from mim_sklearn.objectives import vae_objective
     >>> net = LatentNet(LatentVariableModel(3, 2, (4,), "tanh"),
     ...                 ObjectiveCriterion(vae_objective), seed=0, verbose=0)
-    >>> net = net.train_epochs(torch.randn(20, 3), None, epochs=2)
+    >>> net = net.train_epochs(torch.randn(20, 3), epochs=2)
     >>> len(net.history)
     2
     """
@@ -216,35 +227,40 @@ class LatentNet(NeuralNet):
 
     def train_epochs(
         self,
-        X_train: torch.Tensor,
-        X_valid: torch.Tensor | None,
+        X: torch.Tensor,
         epochs: int,
         *,
+        train_rows: torch.Tensor | None = None,
+        valid_rows: torch.Tensor | None = None,
         stop_early: bool = True,
     ) -> LatentNet:
-        """Train for up to ``epochs`` epochs, validating on ``X_valid``."""
+        """Train for up to ``epochs`` epochs on rows of ``X`` (in user units).
+
+        ``train_rows`` defaults to every row; ``valid_rows``, when given, are
+        evaluated after each epoch.
+        """
         if not self.initialized_:
             self.initialize()
         self.stop_training_ = False
-        self.notify("on_train_begin", X=X_train, y=None, stop_early=stop_early)
+        self.notify("on_train_begin", X=X, y=None, stop_early=stop_early)
         n_complete = len(self.history)
         try:
             for _ in range(epochs):
-                self.notify("on_epoch_begin", dataset_train=X_train, dataset_valid=X_valid)
+                self.notify("on_epoch_begin")
                 self.run_single_epoch(
-                    iter_batches(X_train, self.batch_size, self.generator_),
+                    iter_batches(X, self.batch_size, self.generator_, train_rows),
                     training=True,
                     prefix="train",
                     step_fn=self.train_step,
                 )
-                if X_valid is not None:
+                if valid_rows is not None:
                     self.run_single_epoch(
-                        iter_batches(X_valid, self.batch_size),
+                        iter_batches(X, self.batch_size, rows=valid_rows),
                         training=False,
                         prefix="valid",
                         step_fn=self.validation_step,
                     )
-                self.notify("on_epoch_end", dataset_train=X_train, dataset_valid=X_valid)
+                self.notify("on_epoch_end")
                 n_complete += 1
                 if self.stop_training_:
                     break
@@ -254,7 +270,7 @@ class LatentNet(NeuralNet):
             del self.history[n_complete:]
             raise
         finally:
-            self.notify("on_train_end", X=X_train, y=None)
+            self.notify("on_train_end", X=X, y=None)
         return self
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -280,8 +296,9 @@ class LatentNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
+        x = self.module_.to_working_units(batch)
         loss, terms = self.criterion_(
-            self.module_, batch, beta=self.beta_, generator=self.generator_
+            self.module_, x, beta=self.beta_, generator=self.generator_
         )
         loss.backward()
         return {"loss": loss, "y_pred": terms}
@@ -290,7 +307,10 @@ class LatentNet(NeuralNet):
         self._set_training(False)
         with torch.no_grad():
             loss, terms = self.criterion_(
-                self.module_, batch, beta=1.0, generator=self.valid_generator_
+                self.module_,
+                self.module_.to_working_units(batch),
+                beta=1.0,
+                generator=self.valid_generator_,
             )
         return {"loss": loss, "y_pred": terms}
 

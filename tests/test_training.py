@@ -40,7 +40,7 @@ def test_iter_batches_covers_every_row_once():
 
 def test_warm_up_ramps_beta_per_epoch():
     net = _net(callbacks=[("warm_up", WarmUp(4))])
-    net.train_epochs(torch.randn(20, 3), None, epochs=6)
+    net.train_epochs(torch.randn(20, 3), epochs=6)
     assert net.history[:, "beta"] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     assert WarmUp(0).weight(1) == 1.0
 
@@ -61,7 +61,7 @@ def test_early_stopping_stops_and_restores_the_best_weights():
             net.history.record("valid_loss", next(losses))
 
     net.run_single_epoch = scripted_epoch
-    net.train_epochs(X, X[:5], epochs=10)
+    net.train_epochs(X, 10, train_rows=torch.arange(5, 40), valid_rows=torch.arange(5))
     assert len(net.history) == 4  # epoch 2 was best; epochs 3 and 4 missed
     for key, value in net.module_.state_dict().items():
         torch.testing.assert_close(value, snapshots[1][key])
@@ -72,7 +72,7 @@ def test_early_stopping_ignores_the_warm_up():
     stopper = EarlyStopping("train_loss", patience=1, tol=0.0, warmup_epochs=3,
                             restore_best=False)
     net = _net(callbacks=[("early_stopping", stopper)])
-    net.train_epochs(torch.randn(20, 3), None, epochs=4)
+    net.train_epochs(torch.randn(20, 3), epochs=4)
     assert len(net.history) == 4
     assert stopper.best_epoch_ == 4
 
@@ -112,7 +112,7 @@ def test_non_finite_loss_raises_with_the_epoch(digits):
 
 def test_net_pickles_with_its_generator_state():
     net = _net()
-    net.train_epochs(torch.randn(20, 3), None, epochs=1)
+    net.train_epochs(torch.randn(20, 3), epochs=1)
     clone = pickle.loads(pickle.dumps(net))
     assert torch.equal(
         torch.randn(3, generator=clone.generator_),
@@ -122,7 +122,7 @@ def test_net_pickles_with_its_generator_state():
 
 def test_generator_of_another_device_type_is_reseeded():
     net = _net()
-    net.train_epochs(torch.randn(20, 3), None, epochs=1)
+    net.train_epochs(torch.randn(20, 3), epochs=1)
     state = net.__getstate__()
     state["generator_"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA-sized state
     clone = LatentNet.__new__(LatentNet)

@@ -76,6 +76,23 @@ class LatentVariableModel(nn.Module):
             activation,
         )
         initialize_parameters(self, torch.Generator().manual_seed(seed))
+        # The affine map from the user's units to the working units the
+        # networks see; buffers, so it moves and pickles with the model.
+        self.register_buffer("input_offset", torch.zeros(n_features))
+        self.register_buffer("input_scale", torch.ones(n_features))
+
+    def set_input_scaling(self, offset, scale) -> None:
+        """Set the map x -> (x - offset) / scale to working units."""
+        self.input_offset.copy_(torch.as_tensor(offset))
+        self.input_scale.copy_(torch.as_tensor(scale))
+
+    def to_working_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Map rows from the user's units to the networks' working units."""
+        return (x - self.input_offset) / self.input_scale
+
+    def from_working_units(self, x: torch.Tensor) -> torch.Tensor:
+        """Map rows from working units back to the user's units."""
+        return x * self.input_scale + self.input_offset
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and floored log-variance of q(z|x)."""
