@@ -261,6 +261,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             ObjectiveCriterion(type(self)._objective),
             seed=_seed(rng),
             optimizer=torch.optim.Adam,
+            # One fused kernel per step instead of a few per parameter: 18%
+            # faster epochs on the CPU (benchmarks/speed.py); CPU and CUDA only.
+            optimizer__fused=torch.device(self.device_).type in ("cpu", "cuda"),
             lr=self.learning_rate_init,
             batch_size=self.batch_size,
             device=self.device_,

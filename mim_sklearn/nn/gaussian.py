@@ -15,15 +15,18 @@ def gaussian_log_prob(
     """Log-density of a diagonal Gaussian, summed over the last dimension.
 
     Equal to ``Normal(mean, exp(log_var / 2)).log_prob(x).sum(-1)`` but
-    computed from the log-variance directly: no exp/log round trip, and
-    about a third fewer tensor operations on the training hot path.
+    computed from the log-variance directly: no exp/log round trip, and the
+    normalising constant is summed before it is broadcast, which saves two
+    passes over a full-size tensor when the variance is per feature (the
+    decoder's) and ``x`` holds many importance draws.
 
     Examples
     --------
     >>> gaussian_log_prob(torch.zeros(1, 2), torch.zeros(1, 2), torch.zeros(2))
     tensor([-1.8379])
     """
-    return -0.5 * ((x - mean).square() * torch.exp(-log_var) + log_var + _LOG_2PI).sum(-1)
+    squared = ((x - mean).square() * torch.exp(-log_var)).sum(-1)
+    return -0.5 * (squared + log_var.sum(-1) + x.shape[-1] * _LOG_2PI)
 
 
 def gaussian_rsample(

@@ -1,0 +1,52 @@
+"""Helpers shared by the benchmark scripts: data location, timing, output."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST_DIR = REPO.parent / "shared" / "datasets" / "mnist"
+RESULTS_DIR = REPO / "benchmarks" / "results"
+
+
+def timed(fn) -> float:
+    """Wall seconds of one call of ``fn``."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved_medians(candidates: dict, repeats: int) -> dict[str, float]:
+    """Median seconds of each candidate, runs interleaved round by round.
+
+    Interleaving spreads the machine's load changes over all candidates, so
+    their ratio is fair even on a shared, noisy machine.
+    """
+    seconds: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            seconds[name].append(timed(fn))
+    return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+def print_table(title: str, header: list[str], rows: list[list]) -> None:
+    """Print rows under a header, columns right-aligned."""
+    cells = [header] + [[f"{c:.4g}" if isinstance(c, float) else str(c) for c in r]
+                        for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for i, row in enumerate(cells):
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def write_results(name: str, results: dict) -> Path:
+    """Write results as JSON under benchmarks/results/."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path
