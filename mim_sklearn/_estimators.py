@@ -10,7 +10,7 @@ _PARAMETERS = """\
     ----------
     n_components : int, default=10
         Dimension of the latent code z.
-    hidden_layer_sizes : array-like of int, default=(256, 256)
+    hidden_layer_sizes : array-like of int, default=(128, 128)
         Hidden widths of the encoder network; the decoder mirrors them.
     activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
         Hidden nonlinearity (the MIM paper uses tanh).
@@ -25,9 +25,9 @@ _PARAMETERS = """\
         common scale, keeping their relative variances (right for pixels and
         other features sharing a unit); "feature" standardises each feature
         on its own (for features in unrelated units).
-    max_iter : int, default=300
+    max_iter : int, default=200
         Maximum number of epochs.
-    batch_size : int, default=128
+    batch_size : int, default=160
         Rows per optimisation step.
     learning_rate_init : float, default=1e-3
         Adam's learning rate.

@@ -20,6 +20,11 @@ from torch import nn
 from .objectives import Objective
 
 
+# Validation needs no gradients, so it can use large batches: one forward pass
+# for the whole hold-out of a small data set.
+VALIDATION_BATCH_ROWS = 4096
+
+
 class ObjectiveCriterion(nn.Module):
     """Wrap an objective function as a skorch criterion.
 
@@ -255,7 +260,7 @@ class LatentNet(NeuralNet):
                 )
                 if valid_rows is not None:
                     self.run_single_epoch(
-                        iter_batches(X, self.batch_size, rows=valid_rows),
+                        iter_batches(X, VALIDATION_BATCH_ROWS, rows=valid_rows),
                         training=False,
                         prefix="valid",
                         step_fn=self.validation_step,

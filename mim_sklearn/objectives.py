@@ -1,8 +1,9 @@
 """Training objectives: MIM, asymmetric MIM and the VAE's negative ELBO.
 
 Each objective is a plain function ``objective(model, x, *, beta, generator)``
-returning the scalar loss to minimise and a dict of its named terms (detached
-batch means, for logging). The per-pair losses are pure functions of
+returning the scalar loss to minimise and a dict of its named terms (the
+detached log-probabilities of each pair, for logging; reducing them is left
+to whoever logs, so that training pays no extra tensor operations). The per-pair losses are pure functions of
 log-probabilities so they can be checked against a hand computation.
 
 ``beta`` is the warm-up weight, ramped from 0 to 1 over the first epochs:
@@ -165,22 +166,18 @@ def decoder_sampled_terms(
     params = model.decode(z)
     x = model.likelihood.rsample(params, generator)
     mean, log_var = model.encode(x)
-    z_prime = model.rsample_posterior(mean, log_var, generator)
-    log_q_x = (
-        model.log_p_x_given_z(x, model.decode(z_prime))
-        + model.prior.log_prob(z_prime)
-        - model.log_q_z_given_x(z_prime, mean, log_var)
-    )
     return {
         "log_p_x_given_z": model.log_p_x_given_z(x, params),
         "log_p_z": model.prior.log_prob(z),
         "log_q_z_given_x": model.log_q_z_given_x(z, mean, log_var),
-        "log_q_x": log_q_x,
+        "log_q_x": model.importance_log_likelihood(
+            x, 1, generator, posterior=(mean, log_var)
+        ),
     }
 
 
-def _batch_means(terms: Terms, prefix: str) -> Terms:
-    return {f"{prefix}{name}": value.detach().mean() for name, value in terms.items()}
+def _detached(terms: Terms, prefix: str) -> Terms:
+    return {f"{prefix}{name}": value.detach() for name, value in terms.items()}
 
 
 def mim_objective(
@@ -211,7 +208,8 @@ def mim_objective(
     loss : torch.Tensor
         Scalar loss.
     terms : dict of str to torch.Tensor
-        Batch means of the log-probabilities, prefixed ``enc_`` and ``dec_``.
+        The detached log-probabilities of each pair, prefixed ``enc_`` and
+        ``dec_``.
 
     Examples
     --------
@@ -227,8 +225,8 @@ def mim_objective(
         + mim_pair_loss(**decoder_terms, beta=beta).mean()
     )
     return loss, {
-        **_batch_means(encoder_terms, "enc_"),
-        **_batch_means(decoder_terms, "dec_"),
+        **_detached(encoder_terms, "enc_"),
+        **_detached(decoder_terms, "dec_"),
     }
 
 
@@ -251,7 +249,7 @@ def amim_objective(
     'enc_log_p_x_given_z'
     """
     terms = encoder_sampled_terms(model, x, generator)
-    return mim_pair_loss(**terms, beta=beta).mean(), _batch_means(terms, "enc_")
+    return mim_pair_loss(**terms, beta=beta).mean(), _detached(terms, "enc_")
 
 
 def vae_objective(
@@ -274,4 +272,4 @@ def vae_objective(
     """
     terms = encoder_sampled_terms(model, x, generator)
     terms.pop("log_q_x")
-    return vae_pair_loss(**terms, beta=beta).mean(), _batch_means(terms, "enc_")
+    return vae_pair_loss(**terms, beta=beta).mean(), _detached(terms, "enc_")

@@ -229,3 +229,20 @@ def test_pipeline_grid_search_over_the_latent_size(digits):
     assert search.best_estimator_.named_steps["mim"].transform(X).shape[1] == (
         search.best_params_["mim__n_components"]
     )
+
+
+def test_concurrent_fits_in_threads_are_reproducible(digits):
+    from joblib import Parallel, delayed
+
+    X, _ = digits
+
+    def fit_transform(seed):
+        return MIMEncoder(**{**SMALL, "random_state": seed}).fit(X).transform(X)
+
+    alone = fit_transform(0)
+    together = Parallel(n_jobs=4, backend="threading")(
+        delayed(fit_transform)(seed) for seed in (0, 1, 0, 1)
+    )
+    np.testing.assert_array_equal(together[0], alone)
+    np.testing.assert_array_equal(together[2], alone)
+    np.testing.assert_array_equal(together[1], together[3])

@@ -100,3 +100,4 @@ def test_rsample_posterior_shapes(n_draws):
     mean, log_var = model.encode(torch.zeros(6, 3))
     z = model.rsample_posterior(mean, log_var, None, n_draws=n_draws)
     assert z.shape == ((6, 2) if n_draws is None else (5, 6, 2))
+

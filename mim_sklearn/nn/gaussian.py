@@ -6,7 +6,7 @@ import math
 
 import torch
 
-_LOG_2PI = math.log(2 * math.pi)
+LOG_2PI = math.log(2 * math.pi)
 
 
 def gaussian_log_prob(
@@ -26,7 +26,7 @@ def gaussian_log_prob(
     tensor([-1.8379])
     """
     squared = ((x - mean).square() * torch.exp(-log_var)).sum(-1)
-    return -0.5 * (squared + log_var.sum(-1) + x.shape[-1] * _LOG_2PI)
+    return -0.5 * (squared + log_var.sum(-1) + x.shape[-1] * LOG_2PI)
 
 
 def gaussian_rsample(

@@ -14,7 +14,11 @@ class GaussianLikelihood(nn.Module):
     The variance is one learned value per feature, shared by all z, and
     bounded below by ``exp(min_log_var)`` so that a feature the decoder
     reproduces exactly (a constant pixel, say) cannot drive the density to
-    infinity.
+    infinity. Every feature starts at variance 1, the mean variance of the
+    data in the estimators' working units, so training first fits the
+    directions of largest variance. (Starting each feature at its own data
+    variance was measured: better held-out likelihood, but 5-NN accuracy on
+    digits fell from 0.94 to 0.90, as faint pixels took over the code.)
 
     Parameters
     ----------

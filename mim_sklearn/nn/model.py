@@ -129,30 +129,22 @@ class LatentVariableModel(nn.Module):
         """Log-density of p(x|z) at ``x``, given decoded parameters."""
         return self.likelihood.log_prob(x, params)
 
-    def log_marginal_x(
-        self, x: torch.Tensor, generator: torch.Generator | None
-    ) -> torch.Tensor:
-        """One-sample importance estimate of log q(x), the decoder's marginal.
-
-        log q(x) ~ log p(x|z') + log p(z') - log q(z'|x) with z' ~ q(z|x).
-        """
-        mean, log_var = self.encode(x)
-        z = self.rsample_posterior(mean, log_var, generator)
-        return (
-            self.log_p_x_given_z(x, self.decode(z))
-            + self.prior.log_prob(z)
-            - self.log_q_z_given_x(z, mean, log_var)
-        )
-
     def importance_log_likelihood(
-        self, x: torch.Tensor, n_draws: int, generator: torch.Generator | None
+        self,
+        x: torch.Tensor,
+        n_draws: int,
+        generator: torch.Generator | None,
+        posterior: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Importance-sampled log p(x) of each row, with q(z|x) as proposal.
 
         ``logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K``,
-        batched over rows and the K = ``n_draws`` draws.
+        batched over rows and the K = ``n_draws`` draws. With one draw it is
+        the estimate of the marginal data prior log q(x) that MIM trains
+        with; ``posterior``, the encoder's ``(mean, log_var)`` for ``x``,
+        saves encoding ``x`` again when the caller has it.
         """
-        mean, log_var = self.encode(x)
+        mean, log_var = self.encode(x) if posterior is None else posterior
         z = self.rsample_posterior(mean, log_var, generator, n_draws=n_draws)
         log_weights = (
             self.log_p_x_given_z(x, self.decode(z))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .gaussian import gaussian_log_prob
+from .gaussian import LOG_2PI
 
 
 class StandardNormalPrior(nn.Module):
@@ -32,7 +32,9 @@ class StandardNormalPrior(nn.Module):
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``z``."""
-        return gaussian_log_prob(z, self._zero, self._zero)
+        # Written out: the general Gaussian formula costs twice the tensor
+        # operations, and this runs three times in each MIM step.
+        return -0.5 * (z.square().sum(-1) + self.n_components * LOG_2PI)
 
     def sample(
         self, n_samples: int, generator: torch.Generator | None
