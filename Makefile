@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # accepts a range (setup.cfg).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test install speed clean
+.PHONY: demo test test-fast install speed clean
 
 $(VENV)/installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow"
 
 speed: install
 	$(PY) benchmarks/speed.py

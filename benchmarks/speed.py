@@ -131,7 +131,8 @@ def scaling_case(X_all, sizes):
 
 
 def peak_rss_mb(mode: str) -> float:
-    """Peak resident MB of a child that loads MNIST and, for mode "fit", fits."""
+    """Peak resident MB of a child that imports everything ("import"), also
+    loads MNIST ("load"), and also fits one epoch on it ("fit")."""
     child = (
         "import sys; sys.path.insert(0, 'benchmarks'); import speed; "
         f"speed.memory_child({mode!r})"
@@ -143,6 +144,8 @@ def peak_rss_mb(mode: str) -> float:
 
 
 def memory_child(mode: str) -> None:
+    if mode == "import":
+        return
     X, _ = load_mnist(MNIST_DIR)
     if mode == "fit":
         our_fit(MIMEncoder, X, 1)
@@ -175,8 +178,11 @@ def main():
 
     memory = {}
     if not args.quick:
-        memory = {"load only": peak_rss_mb("load"), "load + fit": peak_rss_mb("fit"),
+        memory = {"imports only": peak_rss_mb("import"),
+                  "imports + load": peak_rss_mb("load"),
+                  "imports + load + fit": peak_rss_mb("fit"),
                   "float32 data": X_all.nbytes / 2**20}
+        memory["fit - load"] = memory["imports + load + fit"] - memory["imports + load"]
         print_table("Peak resident memory, 60,000 MNIST rows (MB)",
                     ["what", "MB"], [[k, v] for k, v in memory.items()])
     path = write_results("speed_quick" if args.quick else "speed", {

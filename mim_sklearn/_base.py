@@ -37,6 +37,8 @@ from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
 _SCORE_CHUNK_ELEMENTS = 2**12
 # Rows per forward pass in transform-like methods.
 _TRANSFORM_CHUNK_ROWS = 2**16
+# Values per chunk when accumulating the scaling moments (in float64): 8 MB.
+_MOMENT_CHUNK_ELEMENTS = 2**20
 _MAX_SEED = 2**31 - 1
 
 
@@ -77,8 +79,9 @@ def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
     """
     # Accumulate in row chunks: no temporary of X's size (think of MNIST).
     moments = StandardScaler()
-    for start in range(0, X.shape[0], _TRANSFORM_CHUNK_ROWS):
-        moments.partial_fit(X[start : start + _TRANSFORM_CHUNK_ROWS])
+    chunk_rows = max(1, _MOMENT_CHUNK_ELEMENTS // X.shape[1])
+    for start in range(0, X.shape[0], chunk_rows):
+        moments.partial_fit(X[start : start + chunk_rows])
     if scaling == "global":
         scale = np.full(X.shape[1], np.sqrt(moments.var_.mean()))
     else:
