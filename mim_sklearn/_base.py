@@ -360,11 +360,14 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _n_features_out(self) -> int:
         return self.n_components
 
+    def _seed_for(self, random_state) -> int:
+        """The seed of a sampling call: ``random_state``, else the estimator's."""
+        if random_state is None and self.random_state is None:
+            return self._seed  # drawn at fit time: repeated calls agree
+        return _seed(self.random_state if random_state is None else random_state)
+
     def _generator(self, random_state) -> torch.Generator:
-        seed = self._seed if random_state is None and self.random_state is None else (
-            _seed(self.random_state if random_state is None else random_state)
-        )
-        return torch.Generator(self.device_).manual_seed(seed)
+        return torch.Generator(self.device_).manual_seed(self._seed_for(random_state))
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -501,8 +504,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         - log K`` with K = ``n_importance_samples`` draws z_k ~ q(z|x). The
         estimate is a lower bound in expectation that tightens as K grows.
         It is a log-density of X in its own units: the log-Jacobian of the
-        internal scaling is included. Draws are seeded, so repeated
-        calls give the same numbers.
+        internal scaling is included. Draws are seeded and shared by all rows,
+        so repeated calls give the same numbers and a row's estimate does not
+        depend on the other rows.
 
         Parameters
         ----------
@@ -516,13 +520,19 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         X = self._validated(X)
         n_draws = self.n_importance_samples
-        generator = self._generator(None)
+        seed = self._seed_for(None)
+
+        def log_likelihood(model, x):
+            # Every chunk reuses the same K standard normal draws, so a row's
+            # estimate depends on the row alone: not on the order, the chunking
+            # or the other rows passed with it.
+            generator = torch.Generator(self.device_).manual_seed(seed)
+            return model.importance_log_likelihood(
+                model.to_working_units(x), n_draws, generator, shared_noise=True
+            )
+
         log_p = self._map_rows(
-            X,
-            lambda model, x: model.importance_log_likelihood(
-                model.to_working_units(x), n_draws, generator
-            ),
-            max(1, _SCORE_CHUNK_ELEMENTS // n_draws),
+            X, log_likelihood, max(1, _SCORE_CHUNK_ELEMENTS // n_draws)
         )
         return log_p.astype(np.float64) - np.log(self.scale_).sum()
 

@@ -101,3 +101,13 @@ def test_rsample_posterior_shapes(n_draws):
     z = model.rsample_posterior(mean, log_var, None, n_draws=n_draws)
     assert z.shape == ((6, 2) if n_draws is None else (5, 6, 2))
 
+
+def test_shared_noise_gives_every_row_the_same_standard_draws():
+    mean = torch.tensor([[0.0, 0.0], [10.0, -10.0]])
+    log_var = torch.tensor([[0.0, 0.0], [2 * math.log(3.0)] * 2])
+    z = LatentVariableModel.rsample_posterior(
+        mean, log_var, torch.Generator().manual_seed(0), 4, shared_noise=True
+    )
+    assert z.shape == (4, 2, 2)
+    torch.testing.assert_close((z[:, 1] - mean[1]) / 3.0, z[:, 0] - mean[0])
+

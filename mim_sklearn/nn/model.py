@@ -113,12 +113,20 @@ class LatentVariableModel(nn.Module):
         log_var: torch.Tensor,
         generator: torch.Generator | None,
         n_draws: int | None = None,
+        shared_noise: bool = False,
     ) -> torch.Tensor:
         """Reparameterised draws z ~ q(z|x).
 
         With ``n_draws`` the result has shape ``(n_draws, *mean.shape)``.
+        With ``shared_noise`` every row is transformed from the same standard
+        normal draws, so a row's draws do not depend on the other rows.
         """
-        shape = mean.shape if n_draws is None else (n_draws, *mean.shape)
+        if n_draws is None:
+            shape = mean.shape
+        elif shared_noise:
+            shape = (n_draws, *(1,) * (mean.dim() - 1), mean.shape[-1])
+        else:
+            shape = (n_draws, *mean.shape)
         return gaussian_rsample(mean, log_var, generator, shape)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -135,6 +143,7 @@ class LatentVariableModel(nn.Module):
         n_draws: int,
         generator: torch.Generator | None,
         posterior: tuple[torch.Tensor, torch.Tensor] | None = None,
+        shared_noise: bool = False,
     ) -> torch.Tensor:
         """Importance-sampled log p(x) of each row, with q(z|x) as proposal.
 
@@ -142,10 +151,12 @@ class LatentVariableModel(nn.Module):
         batched over rows and the K = ``n_draws`` draws. With one draw it is
         the estimate of the marginal data prior log q(x) that MIM trains
         with; ``posterior``, the encoder's ``(mean, log_var)`` for ``x``,
-        saves encoding ``x`` again when the caller has it.
+        saves encoding ``x`` again when the caller has it. ``shared_noise``
+        (see :meth:`rsample_posterior`) makes each row's estimate independent
+        of which other rows share its batch.
         """
         mean, log_var = self.encode(x) if posterior is None else posterior
-        z = self.rsample_posterior(mean, log_var, generator, n_draws=n_draws)
+        z = self.rsample_posterior(mean, log_var, generator, n_draws, shared_noise)
         log_weights = (
             self.log_p_x_given_z(x, self.decode(z))
             + self.prior.log_prob(z)
