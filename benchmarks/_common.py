@@ -22,10 +22,14 @@ def timed(fn) -> float:
 def interleaved_medians(candidates: dict, repeats: int) -> dict[str, float]:
     """Median seconds of each candidate, runs interleaved round by round.
 
-    Interleaving spreads the machine's load changes over all candidates, so
-    their ratio is fair even on a shared, noisy machine.
+    Each candidate first runs once untimed, so that one-off start-up costs
+    (thread pools, kernel selection) fall on no side. Interleaving spreads the
+    machine's load changes over all candidates, so their ratio is fair even
+    on a shared, noisy machine.
     """
     seconds: dict[str, list[float]] = {name: [] for name in candidates}
+    for fn in candidates.values():  # untimed: thread pools, kernel selection
+        fn()
     for _ in range(repeats):
         for name, fn in candidates.items():
             seconds[name].append(timed(fn))

@@ -32,9 +32,10 @@ from ._training import EarlyStopping, LatentNet, ObjectiveCriterion, WarmUp
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
 
 # Rows x importance draws evaluated at once by score_samples. It bounds memory
-# (tens of MB for MNIST-sized models); larger chunks were measured slower on
-# the CPU, their activations no longer fit in cache (benchmarks/speed.py).
-_SCORE_CHUNK_ELEMENTS = 2**12
+# (a few MB for MNIST-sized models). Larger chunks were measured slower on the
+# CPU, their activations no longer fit in cache (benchmarks/speed.py): with
+# K = 1000 a chunk is one row, and batching rows pays only for small K.
+_SCORE_CHUNK_ELEMENTS = 2**10
 # Rows per forward pass in transform-like methods.
 _TRANSFORM_CHUNK_ROWS = 2**16
 # Values per chunk when accumulating the scaling moments (in float64): 8 MB.
@@ -311,7 +312,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 stop_early=stop_early,
             )
         except KeyboardInterrupt:
-            best = dict(self.net_.callbacks_)["early_stopping"].best_epoch_
+            best = self._stopper.best_epoch_
             kept = (
                 f"the weights of epoch {best}, the best so far"
                 if best and stop_early and self.early_stopping
@@ -330,9 +331,13 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 ConvergenceWarning,
             )
 
+    @property
+    def _stopper(self) -> EarlyStopping:
+        return dict(self.net_.callbacks_)["early_stopping"]
+
     def _record_history(self) -> None:
         epochs = list(self.net_.history)
-        stopper = dict(self.net_.callbacks_)["early_stopping"]
+        stopper = self._stopper
         monitored = [e.get(stopper.monitor, e["train_loss"]) for e in epochs]
         self.n_iter_ = len(epochs)
         self.loss_curve_ = [e["train_loss"] for e in epochs]

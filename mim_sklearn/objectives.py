@@ -3,8 +3,9 @@
 Each objective is a plain function ``objective(model, x, *, beta, generator)``
 returning the scalar loss to minimise and a dict of its named terms (the
 detached log-probabilities of each pair, for logging; reducing them is left
-to whoever logs, so that training pays no extra tensor operations). The per-pair losses are pure functions of
-log-probabilities so they can be checked against a hand computation.
+to whoever logs, so that training pays no extra tensor operations). The
+per-pair losses are pure functions of log-probabilities so they can be
+checked against a hand computation.
 
 ``beta`` is the warm-up weight, ramped from 0 to 1 over the first epochs:
 MIM weights the cross-entropy to the encoding joint q(x, z) with it, as the
