@@ -9,6 +9,7 @@ model lives in :mod:`mim_sklearn.nn`, the losses in
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Callable
@@ -89,6 +90,24 @@ def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
         scale = np.sqrt(moments.var_)
     scale[scale < 10 * np.finfo(X.dtype).eps] = 1.0
     return moments.mean_, scale
+
+
+def as_device_tensor(array: np.ndarray, dtype: torch.dtype, device: str) -> torch.Tensor:
+    """``torch.as_tensor`` that shares a read-only array's memory without a warning.
+
+    The estimators only read their input, so a read-only array (a memmap, a
+    broadcast view) can be shared instead of copied.
+
+    Examples
+    --------
+    >>> array = np.zeros(3)
+    >>> array.flags.writeable = False
+    >>> as_device_tensor(array, torch.float64, "cpu")
+    tensor([0., 0., 0.], dtype=torch.float64)
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(array, dtype=dtype, device=device)
 
 
 def _seed(random_state) -> int:
@@ -247,13 +266,21 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
         """Build the scaling, the model and the training engine."""
+        hidden = np.asarray(self.hidden_layer_sizes)
+        if hidden.ndim != 1 or not all(
+            isinstance(size, Integral) and size > 0 for size in hidden.tolist()
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers such "
+                f"as (128, 128), got {self.hidden_layer_sizes!r}."
+            )
         self.device_ = resolve_device(self.device)
         self.mean_, self.scale_ = fit_scaling(X, self.scaling)
         self._seed = _seed(rng)
         model = LatentVariableModel(
             n_features=X.shape[1],
             n_components=self.n_components,
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            hidden_layer_sizes=tuple(hidden.tolist()),
             activation=self.activation,
             likelihood=self.likelihood,
             prior=self.prior,
@@ -298,7 +325,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         stop_early: bool,
     ) -> None:
         """Train on rows of X; the rows stay in X (no copy on the CPU)."""
-        X_device = torch.as_tensor(X, dtype=torch.float32, device=self.device_)
+        X_device = as_device_tensor(X, torch.float32, self.device_)
 
         def rows(index):
             return None if index is None else torch.as_tensor(index, device=self.device_)
@@ -353,6 +380,20 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             else None
         )
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # transform, inverse_transform and score_samples compute in the
+        # input's floating dtype (see _map_rows).
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __setstate__(self, state):
+        # skorch loads a net trained on a GPU onto the CPU when no GPU is
+        # visible (with a DeviceWarning); predict where the net now lives.
+        if "net_" in state:
+            state["device_"] = str(state["net_"].device)
+        super().__setstate__(state)
+
     # ------------------------------------------------------------- inference
 
     @property
@@ -383,20 +424,25 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _map_rows(self, array: np.ndarray, fn, chunk_rows: int) -> np.ndarray:
         """Apply ``fn(model, rows)`` to device chunks; gather the results.
 
-        Chunking bounds memory whatever the number of rows.
+        Chunking bounds memory whatever the number of rows. The model is
+        trained in float32; float64 input is computed with a float64 copy of
+        it, so that a row's output does not depend on the other rows passed
+        with it (float32 matrix products round differently with the batch
+        size) and float64 is computed as well as stored.
         """
         model = self.model_
+        dtype = torch.float64 if array.dtype == np.float64 else torch.float32
+        if dtype != torch.float32:
+            model = copy.deepcopy(model).to(dtype)
         model.eval()
         outputs = []
         with torch.inference_mode():
             for start in range(0, array.shape[0], chunk_rows):
-                chunk = torch.as_tensor(
-                    array[start : start + chunk_rows],
-                    dtype=torch.float32,
-                    device=self.device_,
+                chunk = as_device_tensor(
+                    array[start : start + chunk_rows], dtype, self.device_
                 )
                 outputs.append(fn(model, chunk).cpu().numpy())
-        return np.concatenate(outputs).astype(array.dtype, copy=False)
+        return np.concatenate(outputs)
 
     def transform(self, X):
         """Encode X as the mean of the posterior q(z|x).
@@ -417,6 +463,30 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             lambda model, x: model.encode(model.to_working_units(x))[0],
             _TRANSFORM_CHUNK_ROWS,
         )
+
+    def posterior(self, X):
+        """Mean and standard deviation of the Gaussian q(z|x) of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen by ``fit``.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples, n_components)
+            Posterior means (what :meth:`transform` returns).
+        std : ndarray of shape (n_samples, n_components)
+            Posterior standard deviations.
+        """
+        X = self._validated(X)
+
+        def moments(model, x):
+            mean, log_var = model.encode(model.to_working_units(x))
+            return torch.cat([mean, (0.5 * log_var).exp()], dim=-1)
+
+        both = self._map_rows(X, moments, _TRANSFORM_CHUNK_ROWS)
+        return both[:, : self.n_components], both[:, self.n_components :]
 
     def sample_posterior(self, X, random_state=None):
         """Draw one z ~ q(z|x) for each row of X.

@@ -1,6 +1,5 @@
 """The API every estimator shares, run on each of them."""
 
-import pickle
 import re
 
 import numpy as np
@@ -128,29 +127,6 @@ def test_score_of_a_row_does_not_depend_on_the_other_rows(
     np.testing.assert_allclose(est.score_samples(X[:50]), whole, rtol=1e-5)
 
 
-def test_partial_fit_continues_training(estimator_class, digits):
-    X, _ = digits
-    est = estimator_class(**SMALL)
-    est.partial_fit(X[:150])
-    optimizer = est.net_.optimizer_
-    est.partial_fit(X[150:])
-    assert est.n_iter_ == 2
-    assert est.net_.optimizer_ is optimizer
-    steps = optimizer.state[next(iter(est.model_.parameters()))]["step"]
-    assert int(steps) == 2 * int(np.ceil(150 / est.batch_size))
-    with pytest.raises(ValueError, match="features"):
-        est.partial_fit(X[:, :10])
-
-
-def test_warm_start_continues_from_the_fitted_model(estimator_class, digits):
-    X, _ = digits
-    est = estimator_class(**{**SMALL, "warm_start": True, "n_iter_no_change": 50})
-    est.fit(X)
-    first = est.n_iter_
-    est.fit(X)
-    assert est.n_iter_ == 2 * first
-
-
 @pytest.mark.parametrize(
     "X, message",
     [
@@ -189,16 +165,6 @@ def test_unfitted_estimators_raise(small_estimator, digits, method, arg):
         getattr(small_estimator, method)(*args)
 
 
-def test_invalid_parameters_raise(estimator_class, digits):
-    X, _ = digits
-    with pytest.raises(ValueError, match="n_components"):
-        estimator_class(n_components=0).fit(X)
-    with pytest.raises(ValueError, match="likelihood"):
-        estimator_class(likelihood="foo").fit(X)
-    with pytest.raises(ValueError, match="torch device"):
-        estimator_class(**{**SMALL, "device": "nonsense"}).fit(X)
-
-
 def test_convergence_warning_when_max_iter_is_reached(estimator_class, digits):
     X, _ = digits
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
@@ -213,14 +179,6 @@ def test_verbose_prints_an_epoch_table(estimator_class, digits, capsys):
     assert len(re.findall(r"^\s+[12]\s", out, flags=re.M)) == 2
 
 
-def test_pickle_round_trip_keeps_transform(small_estimator, digits):
-    X, _ = digits
-    est = small_estimator.fit(X)
-    clone = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(clone.transform(X), est.transform(X))
-    np.testing.assert_array_equal(clone.score_samples(X[:20]), est.score_samples(X[:20]))
-
-
 def test_pipeline_grid_search_over_the_latent_size(digits):
     X, y = digits
     pipe = Pipeline([("mim", MIMEncoder(**{**SMALL, "max_iter": 3})),
@@ -231,20 +189,3 @@ def test_pipeline_grid_search_over_the_latent_size(digits):
     assert search.best_estimator_.named_steps["mim"].transform(X).shape[1] == (
         search.best_params_["mim__n_components"]
     )
-
-
-def test_concurrent_fits_in_threads_are_reproducible(digits):
-    from joblib import Parallel, delayed
-
-    X, _ = digits
-
-    def fit_transform(seed):
-        return MIMEncoder(**{**SMALL, "random_state": seed}).fit(X).transform(X)
-
-    alone = fit_transform(0)
-    together = Parallel(n_jobs=4, backend="threading")(
-        delayed(fit_transform)(seed) for seed in (0, 1, 0, 1)
-    )
-    np.testing.assert_array_equal(together[0], alone)
-    np.testing.assert_array_equal(together[2], alone)
-    np.testing.assert_array_equal(together[1], together[3])
