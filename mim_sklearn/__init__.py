@@ -1,7 +1,8 @@
 """Representation learning with the Mutual Information Machine, for scikit-learn."""
 
-from ._estimators import AMIMEncoder, MIMEncoder, VAEEncoder
-
 __version__ = "0.1.0"
 
-__all__ = ["AMIMEncoder", "MIMEncoder", "VAEEncoder", "__version__"]
+from ._estimators import AMIMEncoder, MIMEncoder, VAEEncoder  # noqa: E402
+from ._persistence import load, save  # noqa: E402
+
+__all__ = ["AMIMEncoder", "MIMEncoder", "VAEEncoder", "__version__", "load", "save"]

@@ -29,7 +29,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from skorch.callbacks import GradientNormClipping
+
 from ._training import EarlyStopping, LatentNet, ObjectiveCriterion, WarmUp
+from .exceptions import TrainingDivergedError
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
 
 # Rows x importance draws evaluated at once by score_samples. It bounds memory
@@ -71,7 +74,9 @@ def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
     features' relative variances: right for pixels and other features that
     share a unit, where a faint pixel should not weigh as much as a busy one.
     ``"feature"`` standardises each feature on its own, for features in
-    unrelated units. A constant feature (or constant data) gets scale 1.
+    unrelated units. A constant feature (or constant data) gets scale 1, and
+    so does variation below float32's smallest normal number (about 1e-38),
+    which the float32 networks cannot resolve.
 
     Examples
     --------
@@ -84,12 +89,40 @@ def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
     chunk_rows = max(1, _MOMENT_CHUNK_ELEMENTS // X.shape[1])
     for start in range(0, X.shape[0], chunk_rows):
         moments.partial_fit(X[start : start + chunk_rows])
-    if scaling == "global":
-        scale = np.full(X.shape[1], np.sqrt(moments.var_.mean()))
+    # StandardScaler judges constancy relative to a feature's mean, so data in
+    # tiny units still counts as varying; it leaves such features unscaled.
+    constant = moments.scale_ != np.sqrt(moments.var_)
+    if scaling == "feature":
+        scale = moments.scale_.copy()
+    elif constant.all():
+        scale = np.ones(X.shape[1])
     else:
-        scale = np.sqrt(moments.var_)
-    scale[scale < 10 * np.finfo(X.dtype).eps] = 1.0
+        scale = np.full(X.shape[1], np.sqrt(moments.var_.mean()))
+    scale[scale < np.finfo(np.float32).tiny] = 1.0
     return moments.mean_, scale
+
+
+def check_float32_range(X: np.ndarray) -> None:
+    """Raise a ValueError when X holds values float32 cannot represent.
+
+    The networks train in float32: a larger value would become infinite.
+
+    Examples
+    --------
+    >>> check_float32_range(np.array([[1e300]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values of magnitude up to 1e+300, beyond float32's range ...
+    """
+    if X.dtype == np.float32 or X.size == 0:
+        return
+    largest = max(X.max(), -X.min())  # no temporary the size of X, unlike abs
+    if largest > np.finfo(np.float32).max:
+        raise ValueError(
+            f"X has values of magnitude up to {largest:.3g}, beyond float32's "
+            "range (3.4e+38) in which the networks train; rescale X, for "
+            "instance to standard units."
+        )
 
 
 def as_device_tensor(array: np.ndarray, dtype: torch.dtype, device: str) -> torch.Tensor:
@@ -133,6 +166,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -157,6 +191,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         max_iter=200,
         batch_size=160,
         learning_rate_init=1e-3,
+        max_grad_norm=None,
         warmup_epochs=5,
         early_stopping=True,
         validation_fraction=0.1,
@@ -177,6 +212,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.max_grad_norm = max_grad_norm
         self.warmup_epochs = warmup_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -214,6 +250,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             ensure_min_samples=2,
             reset=not continuing,
         )
+        check_float32_range(X)
         rng = check_random_state(self.random_state)
         if not continuing:
             self._initialize(X, rng)
@@ -259,6 +296,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             ensure_min_samples=2 if first_call else 1,
             reset=first_call,
         )
+        check_float32_range(X)
         if first_call:
             self._initialize(X, check_random_state(self.random_state))
         self._train(X, 1, stop_early=False)
@@ -266,6 +304,17 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
         """Build the scaling, the model and the training engine."""
+        self.device_ = resolve_device(self.device)
+        self.mean_, self.scale_ = fit_scaling(X, self.scaling)
+        self._seed = _seed(rng)
+        self._build(X.shape[1], net_seed=_seed(rng))
+
+    def _build(self, n_features: int, net_seed: int) -> None:
+        """Build the model and the training engine on ``device_``.
+
+        Uses the fitted ``mean_``, ``scale_`` and ``_seed``; ``net_seed`` seeds
+        the batch order and the training noise.
+        """
         hidden = np.asarray(self.hidden_layer_sizes)
         if hidden.ndim != 1 or not all(
             isinstance(size, Integral) and size > 0 for size in hidden.tolist()
@@ -274,11 +323,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 "hidden_layer_sizes must be a sequence of positive integers such "
                 f"as (128, 128), got {self.hidden_layer_sizes!r}."
             )
-        self.device_ = resolve_device(self.device)
-        self.mean_, self.scale_ = fit_scaling(X, self.scaling)
-        self._seed = _seed(rng)
         model = LatentVariableModel(
-            n_features=X.shape[1],
+            n_features=n_features,
             n_components=self.n_components,
             hidden_layer_sizes=tuple(hidden.tolist()),
             activation=self.activation,
@@ -291,7 +337,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.net_ = LatentNet(
             model,
             ObjectiveCriterion(type(self)._objective),
-            seed=_seed(rng),
+            seed=net_seed,
             optimizer=torch.optim.Adam,
             # One fused kernel per step instead of a few per parameter: 18%
             # faster epochs on the CPU (benchmarks/speed.py); CPU and CUDA only.
@@ -301,6 +347,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             device=self.device_,
             verbose=self.verbose,
             callbacks=[
+                ("gradient_clipping", GradientNormClipping(self.max_grad_norm)),
                 ("warm_up", WarmUp(self.warmup_epochs)),
                 (
                     "early_stopping",
@@ -339,16 +386,22 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 stop_early=stop_early,
             )
         except KeyboardInterrupt:
-            best = self._stopper.best_epoch_
-            kept = (
-                f"the weights of epoch {best}, the best so far"
-                if best and stop_early and self.early_stopping
-                else "its current weights"
-            )
             warnings.warn(
-                f"Training was interrupted; the estimator keeps {kept}.", UserWarning
+                "Training was interrupted; the estimator keeps "
+                f"{self._kept_weights('its current weights')}.",
+                UserWarning,
             )
             return
+        except TrainingDivergedError as error:
+            kept = self._kept_weights(
+                f"the weights it had when epoch {len(self.net_.history) + 1} began"
+            )
+            raise TrainingDivergedError(
+                f"{error} Training stopped; the estimator keeps {kept}. Try a lower "
+                f"learning_rate_init (now {self.learning_rate_init}), clip the "
+                "gradients with max_grad_norm (such as 1.0), or look for extreme "
+                "values in X."
+            ) from error
         finally:
             self._record_history()
         if stop_early and not self.net_.stop_training_ and epochs == self.max_iter:
@@ -357,6 +410,11 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _kept_weights(self, otherwise: str) -> str:
+        """Describe the weights training left, for a warning or an error."""
+        best = self._stopper.restored_epoch_
+        return otherwise if best is None else f"the weights of epoch {best}, the best so far"
 
     @property
     def _stopper(self) -> EarlyStopping:

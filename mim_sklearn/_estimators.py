@@ -31,6 +31,10 @@ _PARAMETERS = """\
         Rows per optimisation step.
     learning_rate_init : float, default=1e-3
         Adam's learning rate.
+    max_grad_norm : float or None, default=None
+        When set, the gradients of each step are rescaled so that their
+        joint L2 norm is at most this value (gradient clipping), a remedy
+        for a training run that diverges. None leaves them as they are.
     warmup_epochs : int, default=5
         Epochs over which the warm-up weight of the objective rises linearly
         from 0 to 1 (see Notes). Early stopping ignores these epochs.
@@ -96,6 +100,12 @@ _NOTES = """\
     adds the log-Jacobian of that map, so it is a log-density of X in its
     own units, and :meth:`inverse_transform` and :meth:`sample` return X's
     units.
+
+    Training runs in float32; the other methods compute in X's floating
+    dtype. A loss that becomes NaN or infinite stops training at once with a
+    :class:`~mim_sklearn.exceptions.TrainingDivergedError`, leaving finite
+    weights. Save a fitted estimator with :func:`mim_sklearn.save`, which
+    stores no code, or with pickle.
 """
 
 
@@ -158,6 +168,9 @@ AMIMEncoder.__doc__ = _docstring(
 """,
     _EXAMPLE.format(name="AMIMEncoder"),
 )
+ESTIMATORS: tuple[type[BaseLatentEncoder], ...] = (MIMEncoder, AMIMEncoder, VAEEncoder)
+"""The public estimator classes."""
+
 VAEEncoder.__doc__ = _docstring(
     "Variational autoencoder with the same networks as MIMEncoder.",
     """

@@ -17,6 +17,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PrintLog
 from torch import nn
 
+from .exceptions import TrainingDivergedError
 from .objectives import Objective
 
 
@@ -161,6 +162,7 @@ class EarlyStopping(Callback):
         self.best_state_: dict[str, torch.Tensor] | None = None
         self.misses_ = 0
         self.active_ = True
+        self.restored_epoch_: int | None = None
         return self
 
     def on_train_begin(self, net, stop_early: bool = True, **kwargs) -> None:
@@ -175,9 +177,7 @@ class EarlyStopping(Callback):
         if loss < self.best_loss_ - self.tol:
             self.best_loss_, self.best_epoch_, self.misses_ = loss, epoch, 0
             if self.restore_best:
-                self.best_state_ = {
-                    k: v.detach().clone() for k, v in net.module_.state_dict().items()
-                }
+                self.best_state_ = net._copy_module_state()
         else:
             self.misses_ += 1
         net.history.record(f"{self.monitor}_best", self.misses_ == 0)
@@ -185,8 +185,12 @@ class EarlyStopping(Callback):
             net.stop_training_ = True
 
     def on_train_end(self, net, **kwargs) -> None:
-        if self.best_state_ is not None and self.best_epoch_ != len(net.history):
-            net.module_.load_state_dict(self.best_state_)
+        # The epoch whose weights the net now holds, if this run found a best.
+        self.restored_epoch_ = None
+        if self.best_state_ is not None:
+            self.restored_epoch_ = self.best_epoch_
+            if self.best_epoch_ != len(net.history):
+                net.module_.load_state_dict(self.best_state_)
         # The snapshot is only needed while training; drop it so that fitted
         # estimators stay small and hold no device tensors outside the module.
         self.best_state_ = None
@@ -251,6 +255,7 @@ class LatentNet(NeuralNet):
         n_complete = len(self.history)
         try:
             for _ in range(epochs):
+                epoch_start_state = self._copy_module_state()
                 self.notify("on_epoch_begin")
                 self.run_single_epoch(
                     iter_batches(X, self.batch_size, self.generator_, train_rows),
@@ -269,6 +274,14 @@ class LatentNet(NeuralNet):
                 n_complete += 1
                 if self.stop_training_:
                     break
+        except TrainingDivergedError:
+            # The failing step was never taken, but a later validation pass or
+            # an earlier step may have met the problem: go back to weights
+            # known to give finite losses. EarlyStopping then puts the best
+            # epoch's weights in their place, when it has them.
+            self.module_.load_state_dict(epoch_start_state)
+            del self.history[n_complete:]
+            raise
         except BaseException:
             # Forget an epoch cut short: the history (whose length the warm-up
             # reads as the epoch count) holds completed epochs only.
@@ -293,11 +306,12 @@ class LatentNet(NeuralNet):
         loss = (total / n_rows).item()
         self.history.record(f"{prefix}_loss", loss)
         if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"The {prefix} loss became {loss} in epoch {len(self.history)}. "
-                "The weights of the best epoch so far were kept; try a lower "
-                "learning_rate_init."
+            raise TrainingDivergedError(
+                f"The {prefix} loss became {loss} in epoch {len(self.history)}."
             )
+
+    def _copy_module_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
@@ -305,7 +319,22 @@ class LatentNet(NeuralNet):
         loss, terms = self.criterion_(
             self.module_, x, beta=self.beta_, generator=self.generator_
         )
+        # Checked before the step, which would carry a NaN into every weight
+        # and into Adam's moments. A host sync per batch: free on the CPU.
+        if not torch.isfinite(loss):
+            raise TrainingDivergedError(
+                f"The training loss became {loss.item()} in epoch "
+                f"{len(self.history)}."
+            )
         loss.backward()
+        # Hooks such as skorch's GradientNormClipping act here.
+        self.notify(
+            "on_grad_computed",
+            named_parameters=list(self.module_.named_parameters()),
+            X=batch,
+            y=None,
+            training=True,
+        )
         return {"loss": loss, "y_pred": terms}
 
     def validation_step(self, batch, **fit_params):

@@ -1,0 +1,287 @@
+"""Save and load fitted estimators without pickle.
+
+A file holds the estimator's parameters and fitted attributes as JSON text
+and its tensors (the model's weights, Adam's state, the random generator's
+state) in PyTorch's archive format. :func:`load` reads it with
+``torch.load(weights_only=True)``, which accepts only tensors and plain
+containers, so a file cannot run code when it is loaded; it then checks every
+part before it builds the estimator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import warnings
+import zipfile
+
+import numpy as np
+import torch
+from skorch.exceptions import DeviceWarning
+from skorch.history import History
+from sklearn.utils.validation import check_is_fitted
+
+from . import __version__
+from ._base import BaseLatentEncoder, resolve_device
+from ._estimators import ESTIMATORS
+
+__all__ = ["load", "save"]
+
+_FORMAT = "mim_sklearn.estimator"
+_FORMAT_VERSION = 1
+_KEYS = {
+    "format", "format_version", "package_version", "estimator", "params",
+    "attributes", "mean", "scale", "model", "optimizer", "generator",
+}
+_ATTRIBUTES = {
+    "n_features_in_", "feature_names_in_", "seed", "net_seed", "history",
+    "stopper",
+}
+_STOPPER = ("best_loss_", "best_epoch_", "misses_", "restored_epoch_")
+
+
+def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
+    """Write a fitted estimator to ``path``, in a format that stores no code.
+
+    Parameters
+    ----------
+    estimator : MIMEncoder, AMIMEncoder or VAEEncoder
+        A fitted estimator whose parameters are plain values (an int or None
+        as ``random_state``, not a ``RandomState``).
+    path : str or os.PathLike
+        The file to write.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from pathlib import Path
+    >>> from sklearn.datasets import load_digits
+    >>> from mim_sklearn import MIMEncoder, load, save
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> encoder = MIMEncoder(n_components=2, max_iter=2, random_state=0).fit(X[:100])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     save(encoder, Path(tmp) / "encoder.pt")
+    ...     restored = load(Path(tmp) / "encoder.pt")
+    >>> bool(np.array_equal(restored.transform(X[:5]), encoder.transform(X[:5])))
+    True
+    """
+    if type(estimator) not in ESTIMATORS:
+        raise TypeError(
+            f"save writes the estimators of mim_sklearn, not {type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    try:
+        params = json.dumps(estimator.get_params(), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "save stores parameters as JSON: give plain values (random_state "
+            f"an int or None) before saving. {error}"
+        ) from error
+    net = estimator.net_
+    stopper = estimator._stopper
+    attributes = {
+        "n_features_in_": estimator.n_features_in_,
+        "feature_names_in_": (
+            estimator.feature_names_in_.tolist()
+            if hasattr(estimator, "feature_names_in_")
+            else None
+        ),
+        "seed": estimator._seed,
+        "net_seed": net.seed,
+        "history": list(net.history),
+        "stopper": {name: getattr(stopper, name) for name in _STOPPER},
+    }
+    cpu = torch.device("cpu")
+    torch.save(
+        {
+            "format": _FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "package_version": __version__,
+            "estimator": type(estimator).__name__,
+            "params": params,
+            # The history may hold inf (a loss before the first comparison);
+            # Python's json writes and reads it.
+            "attributes": json.dumps(attributes),
+            "mean": torch.from_numpy(np.asarray(estimator.mean_, dtype=np.float64)),
+            "scale": torch.from_numpy(np.asarray(estimator.scale_, dtype=np.float64)),
+            "model": {k: v.to(cpu) for k, v in net.module_.state_dict().items()},
+            # Loading maps its tensors to the CPU, and the optimizer moves
+            # them on to its parameters' device.
+            "optimizer": net.optimizer_.state_dict(),
+            "generator": net.generator_.get_state(),
+        },
+        path,
+    )
+
+
+def load(path: str | os.PathLike) -> BaseLatentEncoder:
+    """Read an estimator written by :func:`save`.
+
+    The file is read with ``torch.load(weights_only=True)``, which never
+    unpickles arbitrary objects, and then checked: its format, the package
+    version that wrote it, the parameters, and the name, shape and finiteness
+    of every tensor. The estimator is placed on its ``device`` parameter's
+    device, or on the CPU (with a warning) when that device is missing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save`.
+
+    Returns
+    -------
+    estimator : MIMEncoder, AMIMEncoder or VAEEncoder
+        The fitted estimator, ready to transform, score, sample or go on
+        training (``partial_fit`` and ``warm_start`` continue where it was
+        saved).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not one written by :func:`save`, is corrupted, or was
+        written by a newer version of mim_sklearn.
+
+    See Also
+    --------
+    save : Write the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from mim_sklearn import load
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "bad.pt").write_bytes(b"not a model")
+    ...     load(Path(tmp) / "bad.pt")
+    Traceback (most recent call last):
+    ...
+    ValueError: ... is not a file written by mim_sklearn.save, or it is corrupted ...
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file: {os.fspath(path)!r}.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError,
+            zipfile.BadZipFile, ValueError, KeyError, AttributeError) as error:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a file written by mim_sklearn.save, or "
+            f"it is corrupted ({type(error).__name__}: {error})."
+        ) from error
+    return _build_estimator(_checked_payload(payload, path))
+
+
+def _checked_payload(payload, path) -> dict:
+    def fail(what: str):
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a file written by mim_sklearn.save, or "
+            f"it is corrupted: {what}."
+        )
+
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        fail("it does not declare the mim_sklearn format")
+    if set(payload) != _KEYS:
+        fail(f"its entries are {sorted(payload)}, expected {sorted(_KEYS)}")
+    if payload["format_version"] != _FORMAT_VERSION:
+        raise ValueError(
+            f"{os.fspath(path)!r} uses format version {payload['format_version']} "
+            f"(written by mim_sklearn {payload['package_version']}); this "
+            f"mim_sklearn {__version__} reads version {_FORMAT_VERSION}. Load it "
+            "with the version that wrote it."
+        )
+    if not isinstance(payload["package_version"], str):
+        fail("it names no package version")
+    if _version_tuple(payload["package_version"]) > _version_tuple(__version__):
+        raise ValueError(
+            f"{os.fspath(path)!r} was written by mim_sklearn "
+            f"{payload['package_version']}, newer than this {__version__}; upgrade "
+            "mim_sklearn to load it."
+        )
+    classes = {cls.__name__: cls for cls in ESTIMATORS}
+    if payload["estimator"] not in classes:
+        fail(f"unknown estimator {payload['estimator']!r}")
+    try:
+        params = json.loads(payload["params"])
+        attributes = json.loads(payload["attributes"])
+    except (TypeError, json.JSONDecodeError) as error:
+        fail(f"its parameters are not valid JSON ({error})")
+    if not isinstance(params, dict) or not isinstance(attributes, dict):
+        fail("its parameters are not JSON objects")
+    if set(attributes) != _ATTRIBUTES:
+        fail(f"its attributes are {sorted(attributes)}")
+    model = payload["model"]
+    if not isinstance(model, dict) or not isinstance(payload["optimizer"], dict):
+        fail("its weights are not a state dict")
+    tensors = [payload["mean"], payload["scale"], payload["generator"], *model.values()]
+    if not all(isinstance(t, torch.Tensor) for t in tensors):
+        fail("its weights are not tensors")
+    if not all(torch.isfinite(t).all() for t in tensors if t.is_floating_point()):
+        fail("its weights are not all finite")
+    return {**payload, "params": params, "attributes": attributes,
+            "class": classes[payload["estimator"]], "path": path}
+
+
+def _build_estimator(payload: dict) -> BaseLatentEncoder:
+    path, attributes = payload["path"], payload["attributes"]
+    params = dict(payload["params"])
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    try:
+        estimator = payload["class"]().set_params(**params)
+        estimator._validate_params()
+        n_features = int(attributes["n_features_in_"])
+        estimator.n_features_in_ = n_features
+        if attributes["feature_names_in_"] is not None:
+            estimator.feature_names_in_ = np.asarray(
+                attributes["feature_names_in_"], dtype=object
+            )
+        estimator.mean_ = payload["mean"].numpy()
+        estimator.scale_ = payload["scale"].numpy()
+        if estimator.mean_.shape != (n_features,) or estimator.scale_.shape != (
+            n_features,
+        ):
+            raise ValueError("the scaling does not match n_features_in_")
+        estimator._seed = int(attributes["seed"])
+        estimator.device_ = _available_device(estimator.device)
+        estimator._build(n_features, net_seed=int(attributes["net_seed"]))
+        net = estimator.net_
+        net.module_.load_state_dict(payload["model"])
+        net.optimizer_.load_state_dict(payload["optimizer"])
+        net.history = History(attributes["history"])
+        stopper = estimator._stopper
+        for name in _STOPPER:
+            setattr(stopper, name, attributes["stopper"][name])
+        generator = payload["generator"]
+        if generator.numel() == net.generator_.get_state().numel():
+            net.generator_.set_state(generator)
+        else:  # saved on another device type: the state formats differ
+            net.generator_.manual_seed(net.seed + len(net.history))
+        estimator._record_history()
+    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as error:
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a file written by mim_sklearn.save, or "
+            f"it is corrupted: {error}"
+        ) from error
+    return estimator
+
+
+def _available_device(device: str) -> str:
+    resolved = resolve_device(device)
+    if torch.device(resolved).type == "cuda" and not torch.cuda.is_available():
+        warnings.warn(
+            f"The estimator asks for device={device!r}, but no CUDA device is "
+            "available: loading it on the CPU.",
+            DeviceWarning,
+        )
+        return "cpu"
+    return resolved
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")[:3] if part.isdigit())
