@@ -208,3 +208,105 @@ def test_load_real_mnist():
         assert y.shape == (n,) and y.dtype == np.int64
         assert X.min() == 0 and X.max() == 255
         assert set(np.unique(y)) == set(range(10))
+
+
+# ------------------------------------------------------------------ generators
+
+
+def test_mixture_centers_layout():
+    centers = datasets.mixture_centers()
+    # The origin and four vertices of a regular pentagon on the unit circle.
+    np.testing.assert_array_equal(centers[0], [0.0, 0.0])
+    angles = np.degrees(np.arctan2(centers[1:, 1], centers[1:, 0]))
+    np.testing.assert_allclose(angles, [0, 72, 144, -144], atol=1e-12)
+    np.testing.assert_allclose(np.hypot(*centers[1:].T), 1.0)
+    # 20-D: the same first two coordinates; the others far apart, evenly spaced.
+    centers20 = datasets.mixture_centers(20)
+    np.testing.assert_allclose(centers20[:, :2], centers)
+    gaps = np.diff(centers20[:, 2:], axis=0)
+    np.testing.assert_allclose(gaps, gaps[0, 0])  # a constant step
+    assert gaps[0, 0] == pytest.approx(100 / 99 * 20)  # 100 values over [-50, 50]
+    assert datasets.mixture_centers(3, n_centers=1).tolist() == [[0.0, 0.0, 10.0]]
+
+
+def test_make_mixture_two_dimensions():
+    X, y, centers = datasets.make_mixture(5000, random_state=0, return_centers=True)
+    assert X.shape == (5000, 2) and X.dtype == np.float64
+    assert y.shape == (5000,) and y.dtype == np.int64
+    np.testing.assert_array_equal(np.bincount(y), [1000] * 5)  # as make_blobs
+    np.testing.assert_array_equal(centers, datasets.mixture_centers())
+    assert not np.all(np.diff(y) >= 0)  # shuffled
+    for c in range(5):
+        rows = X[y == c]
+        # Means within 5 standard errors (0.25 / sqrt(1000)); std 0.25 +- 5%.
+        np.testing.assert_allclose(rows.mean(0), centers[c], atol=5 * 0.25 / 1000**0.5)
+        np.testing.assert_allclose(rows.std(0), 0.25, rtol=0.05)
+
+
+def test_make_mixture_twenty_dimensions():
+    X, y = datasets.make_mixture(500, 20, cluster_std=0.5, random_state=1)
+    assert X.shape == (500, 20)
+    centers = datasets.mixture_centers(20)
+    # Far-apart centres: every row is nearest its own component's centre.
+    nearest = np.argmin(((X[:, None, :] - centers) ** 2).sum(-1), axis=1)
+    np.testing.assert_array_equal(nearest, y)
+    assert (X - centers[y]).std() == pytest.approx(0.5, rel=0.05)
+
+
+def test_make_mixture_counts_and_options():
+    _, y = datasets.make_mixture(7, random_state=0)
+    np.testing.assert_array_equal(np.bincount(y), [2, 2, 1, 1, 1])
+    X, y = datasets.make_mixture(9, n_features=3, n_centers=3, cluster_std=0.0,
+                                 random_state=0)
+    np.testing.assert_array_equal(X, datasets.mixture_centers(3, 3)[y])
+
+
+def test_make_mixture_random_state_as_make_blobs():
+    a = datasets.make_mixture(50, random_state=3)
+    b = datasets.make_mixture(50, random_state=np.random.RandomState(3))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    rng = np.random.RandomState(0)  # an instance advances: two calls differ
+    assert not np.array_equal(datasets.make_mixture(50, random_state=rng)[0],
+                              datasets.make_mixture(50, random_state=rng)[0])
+    assert not np.array_equal(datasets.make_mixture(50)[0], datasets.make_mixture(50)[0])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_samples": 0}, "n_samples must be an integer >= 1, got 0"),
+    ({"n_samples": 2.5}, "n_samples must be an integer >= 1, got 2.5"),
+    ({"n_samples": 10, "n_features": 1}, "n_features must be an integer >= 2, got 1"),
+    ({"n_samples": 10, "n_centers": 0}, "n_centers must be an integer >= 1, got 0"),
+    ({"n_samples": 10, "cluster_std": -1.0}, "cluster_std must be a finite number >= 0"),
+    ({"n_samples": 10, "cluster_std": float("nan")}, "cluster_std must be a finite"),
+])
+def test_make_mixture_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.make_mixture(**kwargs)
+
+
+def test_make_standard_normal():
+    from scipy.stats import kstest
+
+    X = datasets.make_standard_normal(4000, random_state=0)
+    assert X.shape == (4000, 1) and X.dtype == np.float64
+    assert kstest(X[:, 0], "norm").pvalue > 0.01
+    np.testing.assert_array_equal(X, datasets.make_standard_normal(4000, random_state=0))
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
+        datasets.make_standard_normal(-3)
+
+
+def test_make_uniform_categorical():
+    from scipy.stats import chisquare
+
+    X = datasets.make_uniform_categorical(10_000, random_state=0)
+    assert X.shape == (10_000, 1) and X.dtype == np.int64
+    counts = np.bincount(X[:, 0])
+    assert len(counts) == 10 and chisquare(counts).pvalue > 0.01
+    X3 = datasets.make_uniform_categorical(100, n_categories=3, random_state=1)
+    assert set(np.unique(X3)) == {0, 1, 2}
+    np.testing.assert_array_equal(
+        X3, datasets.make_uniform_categorical(100, 3, random_state=1)
+    )
+    with pytest.raises(ValueError, match="n_categories must be an integer >= 1, got 0"):
+        datasets.make_uniform_categorical(10, n_categories=0)
