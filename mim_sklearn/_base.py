@@ -143,6 +143,32 @@ def as_device_tensor(array: np.ndarray, dtype: torch.dtype, device: str) -> torc
         return torch.as_tensor(array, dtype=dtype, device=device)
 
 
+def category_counts(X: np.ndarray, n_categories: np.ndarray | None = None) -> np.ndarray:
+    """Check that X holds category codes; return K_j, the categories per feature.
+
+    Codes are integers 0, 1, ..., K_j - 1 (stored in a float array). With
+    ``n_categories`` (those seen in ``fit``), a code beyond them is an error.
+
+    Examples
+    --------
+    >>> category_counts(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
+    [2, 3]
+    """
+    if not np.all((X >= 0) & (X == np.floor(X))):
+        raise ValueError(
+            "likelihood='categorical' needs X to hold integer category codes "
+            "0, 1, 2, ... in each column (encode labels with OrdinalEncoder)."
+        )
+    counts = X.max(axis=0).astype(np.int64) + 1
+    if n_categories is not None and np.any(counts > n_categories):
+        feature = int(np.argmax(counts > n_categories))
+        raise ValueError(
+            f"Feature {feature} holds code {counts[feature] - 1}, but fit saw codes "
+            f"0 to {n_categories[feature] - 1} only."
+        )
+    return counts
+
+
 def _seed(random_state) -> int:
     return int(check_random_state(random_state).randint(_MAX_SEED))
 
@@ -151,10 +177,13 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     """Base class of the latent-variable encoders; see :class:`MIMEncoder`.
 
     Subclasses set ``_objective`` to a function of
-    :mod:`mim_sklearn.objectives`. Not meant to be used directly.
+    :mod:`mim_sklearn.objectives` (or override :meth:`_make_objective` when it
+    takes parameters), and ``_auxiliary_posterior`` when the objective needs
+    the model's r(z|x). Not meant to be used directly.
     """
 
     _objective: Callable
+    _auxiliary_posterior = False
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -252,7 +281,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         )
         check_float32_range(X)
         rng = check_random_state(self.random_state)
-        if not continuing:
+        if continuing:
+            self._check_codes(X)
+        else:
             self._initialize(X, rng)
         train_rows = valid_rows = None
         if self.early_stopping:
@@ -299,13 +330,19 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         check_float32_range(X)
         if first_call:
             self._initialize(X, check_random_state(self.random_state))
+        else:
+            self._check_codes(X)
         self._train(X, 1, stop_early=False)
         return self
 
     def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
         """Build the scaling, the model and the training engine."""
         self.device_ = resolve_device(self.device)
-        self.mean_, self.scale_ = fit_scaling(X, self.scaling)
+        if self.likelihood == "categorical":  # codes are used as they are
+            self.n_categories_ = category_counts(X)
+            self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        else:
+            self.mean_, self.scale_ = fit_scaling(X, self.scaling)
         self._seed = _seed(rng)
         self._build(X.shape[1], net_seed=_seed(rng))
 
@@ -330,13 +367,19 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             activation=self.activation,
             likelihood=self.likelihood,
             prior=self.prior,
+            likelihood_options=(
+                {"n_categories": self.n_categories_.tolist()}
+                if self.likelihood == "categorical"
+                else None
+            ),
+            auxiliary_posterior=self._auxiliary_posterior,
             seed=self._seed,
         )
         model.set_input_scaling(self.mean_, self.scale_)
         monitor = "valid_loss" if self.early_stopping else "train_loss"
         self.net_ = LatentNet(
             model,
-            ObjectiveCriterion(type(self)._objective),
+            ObjectiveCriterion(self._make_objective()),
             seed=net_seed,
             optimizer=torch.optim.Adam,
             # One fused kernel per step instead of a few per parameter: 18%
@@ -372,6 +415,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         stop_early: bool,
     ) -> None:
         """Train on rows of X; the rows stay in X (no copy on the CPU)."""
+        # Parameters the objective reads may have changed since the last fit.
+        self.net_.criterion_.objective = self._make_objective()
         X_device = as_device_tensor(X, torch.float32, self.device_)
 
         def rows(index):
@@ -410,6 +455,10 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+
+    def _make_objective(self) -> Callable:
+        """The objective function, bound to the parameters it reads."""
+        return type(self)._objective
 
     def _kept_weights(self, otherwise: str) -> str:
         """Describe the weights training left, for a warning or an error."""
@@ -475,9 +524,13 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(
-            self, X, dtype=[np.float64, np.float32], reset=False
-        )
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        self._check_codes(X)
+        return X
+
+    def _check_codes(self, X: np.ndarray) -> None:
+        if self.likelihood == "categorical" and hasattr(self, "n_categories_"):
+            category_counts(X, self.n_categories_)
 
     def _map_rows(self, array: np.ndarray, fn, chunk_rows: int) -> np.ndarray:
         """Apply ``fn(model, rows)`` to device chunks; gather the results.
@@ -614,7 +667,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         Returns
         -------
         X : ndarray of shape (n_samples, n_features_in_)
-            Samples in X's units.
+            Samples in X's units (float64), or integer codes (int64) with
+            ``likelihood="categorical"``.
         Z : ndarray of shape (n_samples, n_components)
             The latent draws; only when ``return_latent=True``.
         """
@@ -626,8 +680,10 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         generator = self._generator(random_state)
         with torch.inference_mode():
             z = model.prior.sample(n_samples, generator)
-            x = model.likelihood.rsample(model.decode(z), generator)
-            X = model.from_working_units(x).cpu().numpy().astype(np.float64)
+            x = model.likelihood.sample(model.decode(z), generator)
+            X = model.from_working_units(x).cpu().numpy().astype(
+                np.int64 if model.likelihood.discrete else np.float64
+            )
         return (X, z.cpu().numpy().astype(np.float64)) if return_latent else X
 
     def score_samples(self, X):

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
+from numbers import Real
+
+import torch
+from sklearn.utils._param_validation import Interval
+
 from ._base import BaseLatentEncoder
-from .objectives import amim_objective, mim_objective, vae_objective
+from .objectives import (
+    decoder_information_terms,
+    mae_objective,
+    amim_objective,
+    mim_objective,
+    vae_objective,
+)
+
+# Decoder-sampled pairs behind the fitted ``mutual_info_`` estimate: its
+# standard error is then about 0.01 nats.
+_MUTUAL_INFO_PAIRS = 2**14
 
 _PARAMETERS = """\
     Parameters
@@ -14,9 +30,16 @@ _PARAMETERS = """\
         Hidden widths of the encoder network; the decoder mirrors them.
     activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
         Hidden nonlinearity (the MIM paper uses tanh).
-    likelihood : {"gaussian"}, default="gaussian"
-        Decoder distribution p(x|z): a diagonal Gaussian with a learned
-        per-feature variance, floored at exp(-6) in the working units (see ``scaling``).
+    likelihood : {"gaussian", "categorical"}, default="gaussian"
+        Decoder distribution p(x|z). "gaussian": a diagonal Gaussian with a
+        learned per-feature variance, floored at exp(-6) in the working units
+        (see ``scaling``). "categorical": each column of X holds integer
+        category codes 0 to K_j - 1 (K_j learned in ``fit``), modelled as
+        independent categorical variables; the encoders see them one-hot,
+        ``scaling`` does not apply, :meth:`sample` returns codes and
+        :meth:`inverse_transform` the most probable code. Decoder draws are
+        discrete, so MIM and the mutual autoencoder train them with the
+        score-function (REINFORCE) estimator.
     prior : {"standard"}, default="standard"
         Latent prior p(z): the standard normal.
     scaling : {"global", "feature"}, default="global"
@@ -75,6 +98,8 @@ _PARAMETERS = """\
         Per-feature mean subtracted from X before it reaches the networks.
     scale_ : ndarray of shape (n_features_in_,)
         Per-feature divisor applied after centring (see ``scaling``).
+    n_categories_ : ndarray of shape (n_features_in_,)
+        Categories of each feature; only with ``likelihood="categorical"``.
     n_iter_ : int
         Epochs trained so far.
     loss_curve_ : list of float
@@ -109,15 +134,26 @@ _NOTES = """\
 """
 
 
-def _docstring(summary: str, notes: str, example: str) -> str:
-    return f"{summary}\n\n{_PARAMETERS}\n    See Also\n    --------\n" + (
+def _docstring(
+    summary: str,
+    notes: str,
+    example: str,
+    parameters: str = "",
+    attributes: str = "",
+    reference: str = (
+        "    .. [1] M. Livne, K. Swersky, D. J. Fleet. \"MIM: Mutual Information\n"
+        "       Machine.\" arXiv:1910.03175, 2019.\n"
+    ),
+) -> str:
+    first_parameter = "        Dimension of the latent code z.\n"
+    documented = _PARAMETERS.replace(first_parameter, first_parameter + parameters)
+    return f"{summary}\n\n{documented}{attributes}\n    See Also\n    --------\n" + (
         "    MIMEncoder : Symmetric mutual information machine.\n"
         "    AMIMEncoder : Asymmetric mutual information machine.\n"
-        "    VAEEncoder : Variational autoencoder, same networks.\n\n"
+        "    VAEEncoder : Variational autoencoder, same networks.\n"
+        "    MAEEncoder : Mutual autoencoder, the ELBO at a set mutual information.\n\n"
         f"{_NOTES}{notes}\n"
-        "    References\n    ----------\n"
-        "    .. [1] M. Livne, K. Swersky, D. J. Fleet. \"MIM: Mutual Information\n"
-        "       Machine.\" arXiv:1910.03175, 2019.\n\n"
+        f"    References\n    ----------\n{reference}\n"
         f"    Examples\n    --------\n{example}"
     )
 
@@ -168,7 +204,90 @@ AMIMEncoder.__doc__ = _docstring(
 """,
     _EXAMPLE.format(name="AMIMEncoder"),
 )
-ESTIMATORS: tuple[type[BaseLatentEncoder], ...] = (MIMEncoder, AMIMEncoder, VAEEncoder)
+class MAEEncoder(BaseLatentEncoder):
+    _objective = staticmethod(mae_objective)
+    _auxiliary_posterior = True
+
+    _parameter_constraints: dict = {
+        **BaseLatentEncoder._parameter_constraints,
+        "target_mutual_info": [Interval(Real, 0, None, closed="left")],
+        "mi_penalty": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        n_components=10,
+        *,
+        target_mutual_info=1.0,
+        mi_penalty=100.0,
+        hidden_layer_sizes=(128, 128),
+        activation="tanh",
+        likelihood="gaussian",
+        prior="standard",
+        scaling="global",
+        max_iter=200,
+        batch_size=160,
+        learning_rate_init=1e-3,
+        max_grad_norm=None,
+        warmup_epochs=5,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        n_importance_samples=1000,
+        device="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            likelihood=likelihood,
+            prior=prior,
+            scaling=scaling,
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_grad_norm=max_grad_norm,
+            warmup_epochs=warmup_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            n_importance_samples=n_importance_samples,
+            device=device,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.target_mutual_info = target_mutual_info
+        self.mi_penalty = mi_penalty
+
+    def _make_objective(self):
+        return partial(
+            mae_objective,
+            target_mutual_info=self.target_mutual_info,
+            mi_penalty=self.mi_penalty,
+        )
+
+    def _record_history(self) -> None:
+        super()._record_history()
+        self.mutual_info_ = self._mutual_information_bound()
+
+    def _mutual_information_bound(self) -> float:
+        model = self.model_
+        model.eval()
+        generator = torch.Generator(self.device_).manual_seed(self._seed)
+        with torch.inference_mode():
+            terms = decoder_information_terms(model, _MUTUAL_INFO_PAIRS, generator)
+        return float(terms["bound"].mean())
+
+
+ESTIMATORS: tuple[type[BaseLatentEncoder], ...] = (
+    MIMEncoder, AMIMEncoder, VAEEncoder, MAEEncoder
+)
 """The public estimator classes."""
 
 VAEEncoder.__doc__ = _docstring(
@@ -179,4 +298,42 @@ VAEEncoder.__doc__ = _docstring(
     KL term (KL annealing). The MIM paper's baseline.
 """,
     _EXAMPLE.format(name="VAEEncoder"),
+)
+MAEEncoder.__doc__ = _docstring(
+    "The mutual autoencoder: the ELBO with the decoding mutual information held at a target.",
+    """
+    Maximises the evidence lower bound subject to I_p(x; z) = M, the mutual
+    information of the decoding distribution p(z) p(x|z), with M =
+    ``target_mutual_info`` ([2]_). I_p is bounded below by the variational
+    infomax bound H(z) + E_p[log r(z|x)], where r(z|x) is an auxiliary
+    Gaussian encoder (a network with the encoder's architecture, trained to
+    tighten the bound) and the pairs are drawn from the decoder, one per data
+    row. The constraint is a quadratic penalty, ``mi_penalty`` times the
+    squared gap between the bound and M, which moves the decoder only (r is
+    never made worse to meet it). Where a VAE may ignore z (its trivial
+    solution, for example on 1-D standard normal data), the mutual
+    autoencoder sets how much x depends on z. The warm-up weight multiplies
+    the ELBO's KL term.
+""",
+    _EXAMPLE.format(name="MAEEncoder"),
+    parameters="""\
+    target_mutual_info : float, default=1.0
+        The mutual information M between x and z, in nats, that the decoding
+        distribution p(z) p(x|z) should carry.
+    mi_penalty : float, default=100.0
+        Weight of the squared gap between the bound on I_p(x; z) and
+        ``target_mutual_info``. Larger values hold the target more tightly
+        (the gap at the optimum shrinks as 1 / mi_penalty) at the price of a
+        stiffer optimisation.
+""",
+    attributes="""\
+    mutual_info_ : float
+        The bound H(z) + E[log r(z|x)] on I_p(x; z) of the fitted model, in
+        nats, from 16,384 decoder-sampled pairs (standard error about 0.01).
+""",
+    reference=(
+        "    .. [2] M. Phuong, N. Kushman, S. Nowozin, R. Tomioka, M. Welling. \"The\n"
+        "       Mutual Autoencoder: Controlling Information in Latent Code\n"
+        "       Representations.\" 2018.\n"
+    ),
 )

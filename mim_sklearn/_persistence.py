@@ -35,8 +35,8 @@ _KEYS = {
     "attributes", "mean", "scale", "model", "optimizer", "generator",
 }
 _ATTRIBUTES = {
-    "n_features_in_", "feature_names_in_", "seed", "net_seed", "history",
-    "stopper",
+    "n_features_in_", "feature_names_in_", "n_categories_", "seed", "net_seed",
+    "history", "stopper",
 }
 _STOPPER = ("best_loss_", "best_epoch_", "misses_", "restored_epoch_")
 
@@ -89,6 +89,11 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
         "feature_names_in_": (
             estimator.feature_names_in_.tolist()
             if hasattr(estimator, "feature_names_in_")
+            else None
+        ),
+        "n_categories_": (
+            estimator.n_categories_.tolist()
+            if hasattr(estimator, "n_categories_")
             else None
         ),
         "seed": estimator._seed,
@@ -247,6 +252,8 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
             n_features,
         ):
             raise ValueError("the scaling does not match n_features_in_")
+        if attributes["n_categories_"] is not None:
+            estimator.n_categories_ = np.asarray(attributes["n_categories_"], dtype=np.int64)
         estimator._seed = int(attributes["seed"])
         estimator.device_ = _available_device(estimator.device)
         estimator._build(n_features, net_seed=int(attributes["net_seed"]))

@@ -1,4 +1,4 @@
-"""Training objectives: MIM, asymmetric MIM and the VAE's negative ELBO.
+"""Training objectives: MIM, asymmetric MIM, the VAE and the mutual autoencoder.
 
 Each objective is a plain function ``objective(model, x, *, beta, generator)``
 returning the scalar loss to minimise and a dict of its named terms (the
@@ -90,6 +90,43 @@ def vae_pair_loss(
     return -(log_p_x_given_z + beta * (log_p_z - log_q_z_given_x))
 
 
+def score_function_surrogate(values: torch.Tensor, log_prob: torch.Tensor) -> torch.Tensor:
+    """Add the score-function (REINFORCE) gradient of discrete draws to ``values``.
+
+    For draws x ~ p(x) that no gradient can flow through, the gradient of
+    E[f(x)] is E[(f(x) - b) grad log p(x)]. The returned tensor equals
+    ``values`` but its gradient adds that term, with a leave-one-out baseline
+    b (the mean of the other draws' values), which lowers the variance and,
+    independent of the draw it multiplies, keeps the estimate unbiased.
+
+    Parameters
+    ----------
+    values : torch.Tensor of shape (n_draws,)
+        f(x) of each draw (with whatever gradient it has besides).
+    log_prob : torch.Tensor of shape (n_draws,)
+        log p(x) of each draw, differentiable in p's parameters.
+
+    Returns
+    -------
+    torch.Tensor of shape (n_draws,)
+        ``values``, with the score-function term in its gradient.
+
+    Examples
+    --------
+    >>> logits = torch.zeros(2, requires_grad=True)
+    >>> log_p = torch.log_softmax(logits, 0)[torch.tensor([0, 1])]
+    >>> score_function_surrogate(torch.tensor([1.0, 3.0]), log_p)
+    tensor([1., 3.], grad_fn=<AddBackward0>)
+    """
+    reward = values.detach()
+    n_draws = reward.shape[0]
+    if n_draws < 2:
+        baseline = torch.zeros_like(reward)
+    else:
+        baseline = (reward.sum() - reward) / (n_draws - 1)
+    return values + (reward - baseline) * (log_prob - log_prob.detach())
+
+
 def encoder_sampled_terms(
     model: LatentVariableModel, x: torch.Tensor, generator: torch.Generator | None
 ) -> Terms:
@@ -140,8 +177,9 @@ def decoder_sampled_terms(
     """Log-probabilities of pairs z ~ P(z), x ~ p(x|z).
 
     x is drawn with the reparameterisation trick, so gradients reach the
-    decoder through the sample. log q(x) is a one-sample importance estimate
-    with a fresh draw z' ~ q(z|x).
+    decoder through the sample; a discrete likelihood's draws carry no
+    gradient, and its caller adds :func:`score_function_surrogate`. log q(x)
+    is a one-sample importance estimate with a fresh draw z' ~ q(z|x).
 
     Parameters
     ----------
@@ -165,7 +203,7 @@ def decoder_sampled_terms(
     """
     z = model.prior.sample(n_pairs, generator)
     params = model.decode(z)
-    x = model.likelihood.rsample(params, generator)
+    x = model.likelihood.sample(params, generator)
     mean, log_var = model.encode(x)
     return {
         "log_p_x_given_z": model.log_p_x_given_z(x, params),
@@ -221,10 +259,12 @@ def mim_objective(
     """
     encoder_terms = encoder_sampled_terms(model, x, generator)
     decoder_terms = decoder_sampled_terms(model, x.shape[0], generator)
-    loss = 0.5 * (
-        mim_pair_loss(**encoder_terms, beta=beta).mean()
-        + mim_pair_loss(**decoder_terms, beta=beta).mean()
-    )
+    decoder_loss = mim_pair_loss(**decoder_terms, beta=beta)
+    if model.likelihood.discrete:
+        decoder_loss = score_function_surrogate(
+            decoder_loss, decoder_terms["log_p_x_given_z"]
+        )
+    loss = 0.5 * (mim_pair_loss(**encoder_terms, beta=beta).mean() + decoder_loss.mean())
     return loss, {
         **_detached(encoder_terms, "enc_"),
         **_detached(decoder_terms, "dec_"),
@@ -274,3 +314,110 @@ def vae_objective(
     terms = encoder_sampled_terms(model, x, generator)
     terms.pop("log_q_x")
     return vae_pair_loss(**terms, beta=beta).mean(), _detached(terms, "enc_")
+
+
+def decoder_information_terms(
+    model: LatentVariableModel, n_pairs: int, generator: torch.Generator | None
+) -> Terms:
+    """The variational infomax bound on I_p(x; z) from decoder-sampled pairs.
+
+    With z ~ p(z) and x ~ p(x|z) (reparameterised), ``I_p(x; z) >= H(z) +
+    E[log r(z|x)]`` for any distribution r (the mutual autoencoder's bound,
+    after Barber and Agakov; discrete draws get the score-function gradient).
+    Returns per-pair terms for two uses:
+    ``bound`` (r's weights frozen, gradients reach the decoder through x) and
+    ``log_r_fit`` (x and z detached, gradients reach r only), so that the
+    constraint moves the decoder and r only ever tightens the bound.
+
+    Parameters
+    ----------
+    model : LatentVariableModel
+        A model built with ``auxiliary_posterior=True``.
+    n_pairs : int
+        Number of pairs to draw.
+    generator : torch.Generator or None
+        Source of the noise, on the model's device.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        ``bound`` and ``log_r_fit``, each of shape ``(n_pairs,)``.
+
+    Examples
+    --------
+    >>> model = LatentVariableModel(3, 2, (4,), "tanh", auxiliary_posterior=True)
+    >>> decoder_information_terms(model, 5, None)["bound"].shape
+    torch.Size([5])
+    """
+    z = model.prior.sample(n_pairs, generator)
+    params = model.decode(z)
+    x = model.likelihood.sample(params, generator)
+    bound = model.prior.entropy() + model.log_r_z_given_x(z, x, frozen=True)
+    if model.likelihood.discrete:
+        bound = score_function_surrogate(bound, model.log_p_x_given_z(x, params))
+    return {"bound": bound, "log_r_fit": model.log_r_z_given_x(z.detach(), x.detach())}
+
+
+def mae_objective(
+    model: LatentVariableModel,
+    x: torch.Tensor,
+    *,
+    beta: float = 1.0,
+    generator: torch.Generator | None = None,
+    target_mutual_info: float,
+    mi_penalty: float,
+) -> tuple[torch.Tensor, Terms]:
+    """The mutual autoencoder: the ELBO with I_p(x; z) held at a target.
+
+    ``-ELBO + mi_penalty * (I_hat - target_mutual_info)**2 - mean log r``,
+    where ``I_hat`` is the batch mean of the bound of
+    :func:`decoder_information_terms` on as many decoder-sampled pairs as
+    data rows, and the last term fits the auxiliary posterior r(z|x). A
+    quadratic penalty rather than a Lagrange multiplier: it needs no second
+    optimiser, and at the optimum it leaves ``I_hat`` off the target by an
+    amount that shrinks as ``1 / mi_penalty``.
+
+    Parameters
+    ----------
+    model : LatentVariableModel
+        A model built with ``auxiliary_posterior=True``.
+    x : torch.Tensor of shape (n_rows, n_features)
+        A batch of data.
+    beta : float, default=1.0
+        Warm-up weight of the ELBO's KL term.
+    generator : torch.Generator or None, default=None
+        Source of the noise.
+    target_mutual_info : float
+        The target M of I_p(x; z), in nats.
+    mi_penalty : float
+        Weight of the squared deviation from the target.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        Scalar loss.
+    terms : dict of str to torch.Tensor
+        Detached: the ELBO's terms (prefixed ``enc_``) and the bound of each
+        decoder-sampled pair (``dec_bound``).
+
+    Examples
+    --------
+    >>> model = LatentVariableModel(3, 2, (4,), "tanh", auxiliary_posterior=True)
+    >>> loss, terms = mae_objective(model, torch.zeros(5, 3), target_mutual_info=1.0,
+    ...                             mi_penalty=10.0)
+    >>> sorted(terms)[-1]
+    'enc_log_q_z_given_x'
+    """
+    elbo_terms = encoder_sampled_terms(model, x, generator)
+    elbo_terms.pop("log_q_x")
+    information = decoder_information_terms(model, x.shape[0], generator)
+    deviation = information["bound"].mean() - target_mutual_info
+    loss = (
+        vae_pair_loss(**elbo_terms, beta=beta).mean()
+        + mi_penalty * deviation.square()
+        - information["log_r_fit"].mean()
+    )
+    return loss, {
+        **_detached(elbo_terms, "enc_"),
+        "dec_bound": information["bound"].detach(),
+    }

@@ -1,9 +1,9 @@
 import pytest
 from sklearn.datasets import load_digits
 
-from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder
+from mim_sklearn import AMIMEncoder, MAEEncoder, MIMEncoder, VAEEncoder
 
-ESTIMATORS = [MIMEncoder, AMIMEncoder, VAEEncoder]
+ESTIMATORS = [MIMEncoder, AMIMEncoder, VAEEncoder, MAEEncoder]
 # Small settings: a real model trained for a few epochs, in well under a second.
 SMALL = dict(
     n_components=3,

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
-from mim_sklearn import MIMEncoder
+from mim_sklearn import MAEEncoder, MIMEncoder
 
 from .conftest import SMALL
 
@@ -73,9 +73,14 @@ def test_training_learns_to_reconstruct(estimator_class, digits):
     est = estimator_class(**{**SMALL, "n_components": 8, "hidden_layer_sizes": (64,),
                              "max_iter": 60, "n_iter_no_change": 60})
     est.fit(X)
-    rmse = np.sqrt(np.mean((est.inverse_transform(est.transform(X)) - X) ** 2))
-    rmse_of_the_mean = np.sqrt(np.mean((X - X.mean(0)) ** 2))
-    assert rmse < 0.8 * rmse_of_the_mean
+    if isinstance(est, MAEEncoder):
+        # Its decoder carries the information the target sets (1 nat by
+        # default), not what reconstruction needs: check that it is held.
+        assert est.mutual_info_ == pytest.approx(est.target_mutual_info, abs=0.15)
+    else:
+        rmse = np.sqrt(np.mean((est.inverse_transform(est.transform(X)) - X) ** 2))
+        rmse_of_the_mean = np.sqrt(np.mean((X - X.mean(0)) ** 2))
+        assert rmse < 0.8 * rmse_of_the_mean
     # Compare epochs after the warm-up, whose losses weigh terms differently.
     assert est.loss_curve_[-1] < est.loss_curve_[SMALL["warmup_epochs"]]
 

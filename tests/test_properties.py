@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder
+from mim_sklearn import AMIMEncoder, MAEEncoder, MIMEncoder, VAEEncoder
 from mim_sklearn.exceptions import TrainingDivergedError
 
 # Tiny models: each example trains for real, in a few tens of milliseconds.
@@ -22,7 +22,7 @@ def data_and_estimator(draw, elements=None):
     if elements is None:
         elements = st.floats(-1e3, 1e3, allow_nan=False, width=32)
     X = draw(arrays(dtype, (n_samples, n_features), elements=elements))
-    cls = draw(st.sampled_from([MIMEncoder, AMIMEncoder, VAEEncoder]))
+    cls = draw(st.sampled_from([MIMEncoder, AMIMEncoder, VAEEncoder, MAEEncoder]))
     est = cls(
         n_components=draw(st.integers(1, 4)),
         hidden_layer_sizes=draw(st.lists(st.integers(1, 8), min_size=0, max_size=2)),

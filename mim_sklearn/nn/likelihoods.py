@@ -34,6 +34,9 @@ class GaussianLikelihood(nn.Module):
     torch.Size([2])
     """
 
+    #: Draws are reparameterised: gradients flow through them.
+    discrete = False
+
     def __init__(self, n_features: int, min_log_var: float = -6.0) -> None:
         super().__init__()
         self.n_features = n_features
@@ -43,6 +46,14 @@ class GaussianLikelihood(nn.Module):
     def n_outputs(self) -> int:
         """Number of decoder outputs this likelihood consumes (the mean)."""
         return self.n_features
+
+    def n_inputs(self) -> int:
+        """Width of :meth:`encoder_input`."""
+        return self.n_features
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the encoder networks see of x: x itself."""
+        return x
 
     def log_var(self) -> torch.Tensor:
         """Per-feature log-variance, smoothly floored at ``min_log_var``."""
@@ -58,7 +69,7 @@ class GaussianLikelihood(nn.Module):
         """The mean of p(x|z)."""
         return params
 
-    def rsample(
+    def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
         """A reparameterised draw x ~ p(x|z), differentiable in ``params``."""
@@ -68,4 +79,94 @@ class GaussianLikelihood(nn.Module):
         return f"n_features={self.n_features}, min_log_var={self.min_log_var}"
 
 
-LIKELIHOODS: dict[str, type[nn.Module]] = {"gaussian": GaussianLikelihood}
+class CategoricalLikelihood(nn.Module):
+    """Independent categorical features: x_j in {0, ..., K_j - 1}.
+
+    The decoder gives ``max(K_j)`` logits per feature (those beyond a
+    feature's own K_j are masked out); the encoders see x one-hot encoded.
+    Draws are discrete, so no gradient flows through them: objectives that
+    sample the decoder use the score-function estimator instead (see
+    :func:`mim_sklearn.objectives.score_function_surrogate`).
+
+    Parameters
+    ----------
+    n_features : int
+        Dimension of x.
+    n_categories : sequence of int
+        K_j, the number of categories of each feature.
+
+    Examples
+    --------
+    >>> lik = CategoricalLikelihood(2, n_categories=[3, 2])
+    >>> lik.log_prob(torch.tensor([[2.0, 1.0]]), torch.zeros(1, lik.n_outputs()))
+    tensor([-1.7918])
+    """
+
+    discrete = True
+
+    def __init__(self, n_features: int, n_categories) -> None:
+        super().__init__()
+        counts = torch.as_tensor(list(n_categories), dtype=torch.long)
+        if counts.shape != (n_features,) or (counts < 1).any():
+            raise ValueError(
+                f"n_categories needs one positive count per feature, got {counts.tolist()}."
+            )
+        self.n_features = n_features
+        self.max_categories = int(counts.max())
+        self.register_buffer("n_categories", counts)
+        self.register_buffer(
+            "valid", torch.arange(self.max_categories) < counts.unsqueeze(-1)
+        )
+        # Where each feature's one-hot block starts in the encoder input.
+        self.register_buffer("offsets", torch.cumsum(counts, 0) - counts)
+
+    def n_outputs(self) -> int:
+        """Number of decoder outputs: ``max(K_j)`` logits per feature."""
+        return self.n_features * self.max_categories
+
+    def n_inputs(self) -> int:
+        """Width of :meth:`encoder_input`: the sum of the K_j."""
+        return int(self.n_categories.sum())
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """x one-hot encoded, feature by feature."""
+        index = x.long() + self.offsets
+        one_hot = torch.zeros(
+            *x.shape[:-1], self.n_inputs(), dtype=x.dtype, device=x.device
+        )
+        return one_hot.scatter_(-1, index, 1.0)
+
+    def log_probabilities(self, params: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities of every category, shape ``(..., n_features, max K)``."""
+        logits = params.unflatten(-1, (self.n_features, self.max_categories))
+        return torch.log_softmax(logits.masked_fill(~self.valid, -torch.inf), dim=-1)
+
+    def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """Log-probability of each row of codes ``x``, summed over features."""
+        log_p = self.log_probabilities(params)
+        index = x.long().unsqueeze(-1).expand(*log_p.shape[:-1], 1)
+        return log_p.gather(-1, index).squeeze(-1).sum(-1)
+
+    def mean(self, params: torch.Tensor) -> torch.Tensor:
+        """The most probable code of each feature (what decoding returns)."""
+        return self.log_probabilities(params).argmax(-1).to(params.dtype)
+
+    def sample(
+        self, params: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw codes x ~ p(x|z) (the Gumbel-max trick, seeded by ``generator``)."""
+        log_p = self.log_probabilities(params)
+        uniform = torch.rand(
+            log_p.shape, generator=generator, device=log_p.device, dtype=torch.float32
+        ).to(log_p.dtype)
+        gumbel = -torch.log(-torch.log(uniform.clamp_min(torch.finfo(log_p.dtype).tiny)))
+        return (log_p + gumbel).argmax(-1).to(params.dtype)
+
+    def extra_repr(self) -> str:
+        return f"n_categories={self.n_categories.tolist()}"
+
+
+LIKELIHOODS: dict[str, type[nn.Module]] = {
+    "gaussian": GaussianLikelihood,
+    "categorical": CategoricalLikelihood,
+}

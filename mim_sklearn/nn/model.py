@@ -36,10 +36,17 @@ class LatentVariableModel(nn.Module):
         Key of :data:`~mim_sklearn.nn.likelihoods.LIKELIHOODS`.
     prior : str, default="standard"
         Key of :data:`~mim_sklearn.nn.priors.PRIORS`.
+    likelihood_options : dict or None, default=None
+        Keyword arguments of the likelihood's constructor, such as
+        ``n_categories`` for ``"categorical"``.
     min_encoder_log_var : float, default=-6.0
         Floor on the encoder log-variance. MIM's loss with a marginal q(x) does
         not penalise a shrinking encoder variance on encoder-sampled pairs, so
         without a floor q(z|x) collapses to a point.
+    auxiliary_posterior : bool, default=False
+        Whether to add a second Gaussian encoder r(z|x), with the encoder's
+        architecture, for the mutual autoencoder's bound on the decoding
+        mutual information (see :meth:`log_r_z_given_x`).
     seed : int, default=0
         Seed of the local generator that initialises the weights.
 
@@ -59,21 +66,27 @@ class LatentVariableModel(nn.Module):
         activation: str,
         likelihood: str = "gaussian",
         prior: str = "standard",
+        likelihood_options: dict | None = None,
         min_encoder_log_var: float = -6.0,
+        auxiliary_posterior: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
         self.min_encoder_log_var = min_encoder_log_var
-        self.likelihood = LIKELIHOODS[likelihood](n_features)
+        self.likelihood = LIKELIHOODS[likelihood](n_features, **(likelihood_options or {}))
+        n_inputs = self.likelihood.n_inputs()
         self.prior = PRIORS[prior](n_components)
-        self.encoder = make_mlp(
-            n_features, hidden_layer_sizes, 2 * n_components, activation
-        )
+        self.encoder = make_mlp(n_inputs, hidden_layer_sizes, 2 * n_components, activation)
         self.decoder = make_mlp(
             n_components,
             tuple(reversed(hidden_layer_sizes)),
             self.likelihood.n_outputs(),
             activation,
+        )
+        self.auxiliary = (
+            make_mlp(n_inputs, hidden_layer_sizes, 2 * n_components, activation)
+            if auxiliary_posterior
+            else None
         )
         initialize_parameters(self, torch.Generator().manual_seed(seed))
         # The affine map from the user's units to the working units the
@@ -96,9 +109,31 @@ class LatentVariableModel(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and floored log-variance of q(z|x)."""
-        mean, raw_log_var = self.encoder(x).chunk(2, dim=-1)
+        return self._gaussian_parameters(self.encoder(self.likelihood.encoder_input(x)))
+
+    def _gaussian_parameters(self, output: torch.Tensor):
+        mean, raw_log_var = output.chunk(2, dim=-1)
         floor = self.min_encoder_log_var
         return mean, floor + nn.functional.softplus(raw_log_var - floor)
+
+    def log_r_z_given_x(
+        self, z: torch.Tensor, x: torch.Tensor, frozen: bool = False
+    ) -> torch.Tensor:
+        """Log-density of the auxiliary posterior r(z|x) at ``z``.
+
+        With ``frozen``, gradients reach ``z`` and ``x`` but not r's own
+        weights: the mutual autoencoder's constraint must move the decoder,
+        never loosen its bound by making r worse.
+        """
+        if self.auxiliary is None:
+            raise ValueError("This model was built without auxiliary_posterior.")
+        x = self.likelihood.encoder_input(x)
+        if frozen:
+            weights = {k: v.detach() for k, v in self.auxiliary.named_parameters()}
+            output = torch.func.functional_call(self.auxiliary, weights, (x,))
+        else:
+            output = self.auxiliary(x)
+        return gaussian_log_prob(z, *self._gaussian_parameters(output))
 
     @staticmethod
     def log_q_z_given_x(

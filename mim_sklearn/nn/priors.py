@@ -36,6 +36,10 @@ class StandardNormalPrior(nn.Module):
         # operations, and this runs three times in each MIM step.
         return -0.5 * (z.square().sum(-1) + self.n_components * LOG_2PI)
 
+    def entropy(self) -> torch.Tensor:
+        """Differential entropy of p(z), in nats: d/2 log(2 pi e)."""
+        return self._zero + 0.5 * self.n_components * (LOG_2PI + 1.0)
+
     def sample(
         self, n_samples: int, generator: torch.Generator | None
     ) -> torch.Tensor:
