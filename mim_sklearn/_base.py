@@ -169,6 +169,20 @@ def category_counts(X: np.ndarray, n_categories: np.ndarray | None = None) -> np
     return counts
 
 
+def check_unit_interval(X: np.ndarray) -> None:
+    """Raise a ValueError unless every value of X is in [0, 1].
+
+    Examples
+    --------
+    >>> check_unit_interval(np.array([[0.0, 1.0]]))
+    """
+    if not np.all((X >= 0) & (X <= 1)):
+        raise ValueError(
+            "likelihood='bernoulli' needs X in [0, 1]: binary data, or "
+            "probabilities (binarise or rescale X first)."
+        )
+
+
 def _seed(random_state) -> int:
     return int(check_random_state(random_state).randint(_MAX_SEED))
 
@@ -191,6 +205,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         "activation": [StrOptions(set(ACTIVATIONS))],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "prior": [StrOptions(set(PRIORS))],
+        "n_prior_components": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"global", "feature"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -216,6 +231,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         activation="tanh",
         likelihood="gaussian",
         prior="standard",
+        n_prior_components=100,
         scaling="global",
         max_iter=200,
         batch_size=160,
@@ -237,6 +253,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.activation = activation
         self.likelihood = likelihood
         self.prior = prior
+        self.n_prior_components = n_prior_components
         self.scaling = scaling
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -338,13 +355,32 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
         """Build the scaling, the model and the training engine."""
         self.device_ = resolve_device(self.device)
-        if self.likelihood == "categorical":  # codes are used as they are
+        if self.likelihood == "categorical":
             self.n_categories_ = category_counts(X)
+        elif self.likelihood == "bernoulli":
+            check_unit_interval(X)
+        if self.likelihood in ("categorical", "bernoulli"):  # X is used as it is
             self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
         else:
             self.mean_, self.scale_ = fit_scaling(X, self.scaling)
         self._seed = _seed(rng)
         self._build(X.shape[1], net_seed=_seed(rng))
+        if self.prior == "vamp":
+            self._start_pseudo_inputs(X, rng)
+
+    def _start_pseudo_inputs(self, X: np.ndarray, rng: np.random.RandomState) -> None:
+        """Start the VampPrior's pseudo-inputs at distinct random rows of X."""
+        if self.n_prior_components > X.shape[0]:
+            raise ValueError(
+                f"prior='vamp' starts its n_prior_components={self.n_prior_components} "
+                f"pseudo-inputs at distinct training rows, but X has {X.shape[0]}; "
+                "lower n_prior_components."
+            )
+        rows = rng.choice(X.shape[0], self.n_prior_components, replace=False)
+        model = self.model_
+        with torch.no_grad():
+            x = as_device_tensor(X[np.sort(rows)], torch.float32, self.device_)
+            model.initialize_prior(model.to_working_units(x))
 
     def _build(self, n_features: int, net_seed: int) -> None:
         """Build the model and the training engine on ``device_``.
@@ -371,6 +407,11 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 {"n_categories": self.n_categories_.tolist()}
                 if self.likelihood == "categorical"
                 else None
+            ),
+            prior_options=(
+                None
+                if self.prior == "standard"
+                else {"n_prior_components": self.n_prior_components}
             ),
             auxiliary_posterior=self._auxiliary_posterior,
             seed=self._seed,
@@ -529,8 +570,11 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return X
 
     def _check_codes(self, X: np.ndarray) -> None:
+        """Check that X suits a discrete likelihood (codes seen in fit, [0, 1])."""
         if self.likelihood == "categorical" and hasattr(self, "n_categories_"):
             category_counts(X, self.n_categories_)
+        if self.likelihood == "bernoulli":
+            check_unit_interval(X)
 
     def _map_rows(self, array: np.ndarray, fn, chunk_rows: int) -> np.ndarray:
         """Apply ``fn(model, rows)`` to device chunks; gather the results.
@@ -679,7 +723,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         model.eval()
         generator = self._generator(random_state)
         with torch.inference_mode():
-            z = model.prior.sample(n_samples, generator)
+            z = model.sample_prior(n_samples, generator)
             x = model.likelihood.sample(model.decode(z), generator)
             X = model.from_working_units(x).cpu().numpy().astype(
                 np.int64 if model.likelihood.discrete else np.float64

@@ -30,18 +30,29 @@ _PARAMETERS = """\
         Hidden widths of the encoder network; the decoder mirrors them.
     activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
         Hidden nonlinearity (the MIM paper uses tanh).
-    likelihood : {"gaussian", "categorical"}, default="gaussian"
+    likelihood : {"gaussian", "bernoulli", "categorical"}, default="gaussian"
         Decoder distribution p(x|z). "gaussian": a diagonal Gaussian with a
         learned per-feature variance, floored at exp(-6) in the working units
-        (see ``scaling``). "categorical": each column of X holds integer
+        (see ``scaling``). "bernoulli": X in [0, 1] (binary, or read as
+        probabilities); :meth:`sample` returns 0/1 and
+        :meth:`inverse_transform` the probabilities. "categorical": each column of X holds integer
         category codes 0 to K_j - 1 (K_j learned in ``fit``), modelled as
         independent categorical variables; the encoders see them one-hot,
         ``scaling`` does not apply, :meth:`sample` returns codes and
-        :meth:`inverse_transform` the most probable code. Decoder draws are
-        discrete, so MIM and the mutual autoencoder train them with the
-        score-function (REINFORCE) estimator.
-    prior : {"standard"}, default="standard"
-        Latent prior p(z): the standard normal.
+        :meth:`inverse_transform` the most probable code. Both discrete
+        likelihoods use X as it is (no ``scaling``), and their decoder draws
+        are trained with the score-function (REINFORCE) estimator in MIM and
+        the mutual autoencoder.
+    prior : {"standard", "mog", "vamp"}, default="standard"
+        Latent prior p(z): "standard" is N(0, I); "mog" a learnable mixture
+        of ``n_prior_components`` diagonal Gaussians; "vamp" the VampPrior,
+        the mean of the encoder's posteriors at ``n_prior_components``
+        learnable pseudo-inputs that start at random training rows. MIM's
+        decoder-sampled pairs draw z from this prior.
+    n_prior_components : int, default=100
+        Components of the "mog" and "vamp" priors (the MIM paper uses 500
+        for images); ignored by "standard". The VampPrior needs at least as
+        many training rows.
     scaling : {"global", "feature"}, default="global"
         How X is brought to working units before it reaches the networks.
         "global" centres each feature and divides every feature by one
@@ -224,6 +235,7 @@ class MAEEncoder(BaseLatentEncoder):
         activation="tanh",
         likelihood="gaussian",
         prior="standard",
+        n_prior_components=100,
         scaling="global",
         max_iter=200,
         batch_size=160,
@@ -246,6 +258,7 @@ class MAEEncoder(BaseLatentEncoder):
             activation=activation,
             likelihood=likelihood,
             prior=prior,
+            n_prior_components=n_prior_components,
             scaling=scaling,
             max_iter=max_iter,
             batch_size=batch_size,

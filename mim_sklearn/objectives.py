@@ -161,7 +161,7 @@ def encoder_sampled_terms(
     mean, log_var = model.encode(x)
     z = model.rsample_posterior(mean, log_var, generator)
     log_p_x_given_z = model.log_p_x_given_z(x, model.decode(z))
-    log_p_z = model.prior.log_prob(z)
+    log_p_z = model.log_p_z(z)
     log_q_z_given_x = model.log_q_z_given_x(z, mean, log_var)
     return {
         "log_p_x_given_z": log_p_x_given_z,
@@ -201,13 +201,13 @@ def decoder_sampled_terms(
     >>> decoder_sampled_terms(model, 5, None)["log_q_x"].shape
     torch.Size([5])
     """
-    z = model.prior.sample(n_pairs, generator)
+    z = model.sample_prior(n_pairs, generator)
     params = model.decode(z)
     x = model.likelihood.sample(params, generator)
     mean, log_var = model.encode(x)
     return {
         "log_p_x_given_z": model.log_p_x_given_z(x, params),
-        "log_p_z": model.prior.log_prob(z),
+        "log_p_z": model.log_p_z(z),
         "log_q_z_given_x": model.log_q_z_given_x(z, mean, log_var),
         "log_q_x": model.importance_log_likelihood(
             x, 1, generator, posterior=(mean, log_var)
@@ -349,10 +349,10 @@ def decoder_information_terms(
     >>> decoder_information_terms(model, 5, None)["bound"].shape
     torch.Size([5])
     """
-    z = model.prior.sample(n_pairs, generator)
+    z = model.sample_prior(n_pairs, generator)
     params = model.decode(z)
     x = model.likelihood.sample(params, generator)
-    bound = model.prior.entropy() + model.log_r_z_given_x(z, x, frozen=True)
+    bound = model.prior_entropy(z) + model.log_r_z_given_x(z, x, frozen=True)
     if model.likelihood.discrete:
         bound = score_function_surrogate(bound, model.log_p_x_given_z(x, params))
     return {"bound": bound, "log_r_fit": model.log_r_z_given_x(z.detach(), x.detach())}

@@ -28,6 +28,8 @@ def data_and_estimator(draw, elements=None):
         hidden_layer_sizes=draw(st.lists(st.integers(1, 8), min_size=0, max_size=2)),
         activation=draw(st.sampled_from(["tanh", "relu", "logistic", "identity"])),
         scaling=draw(st.sampled_from(["global", "feature"])),
+        prior=draw(st.sampled_from(["standard", "mog", "vamp"])),
+        n_prior_components=draw(st.integers(1, n_samples)),
         batch_size=draw(st.integers(1, 50)),
         early_stopping=draw(st.booleans()),
         warmup_epochs=draw(st.integers(0, 2)),

@@ -79,6 +79,64 @@ class GaussianLikelihood(nn.Module):
         return f"n_features={self.n_features}, min_log_var={self.min_log_var}"
 
 
+class BernoulliLikelihood(nn.Module):
+    """Independent Bernoulli features: p(x_j = 1 | z) = sigmoid(logit_j(z)).
+
+    For binary data, or data in [0, 1] read as probabilities (the
+    cross-entropy ``x log p + (1 - x) log(1 - p)``, as binarised-MNIST work
+    does). Draws are discrete: see :class:`CategoricalLikelihood`.
+
+    Parameters
+    ----------
+    n_features : int
+        Dimension of x.
+
+    Examples
+    --------
+    >>> lik = BernoulliLikelihood(2)
+    >>> lik.log_prob(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2))
+    tensor([-1.3863])
+    """
+
+    discrete = True
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__()
+        self.n_features = n_features
+
+    def n_outputs(self) -> int:
+        """Number of decoder outputs: one logit per feature."""
+        return self.n_features
+
+    def n_inputs(self) -> int:
+        """Width of :meth:`encoder_input`."""
+        return self.n_features
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the encoder networks see of x: x itself."""
+        return x
+
+    def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """Log-probability of each row of ``x``, summed over features."""
+        return (x * params - nn.functional.softplus(params)).sum(-1)
+
+    def mean(self, params: torch.Tensor) -> torch.Tensor:
+        """The probabilities p(x_j = 1 | z)."""
+        return torch.sigmoid(params)
+
+    def sample(
+        self, params: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw 0/1 rows x ~ p(x|z)."""
+        uniform = torch.rand(
+            params.shape, generator=generator, device=params.device, dtype=torch.float32
+        ).to(params.dtype)
+        return (uniform < torch.sigmoid(params)).to(params.dtype)
+
+    def extra_repr(self) -> str:
+        return f"n_features={self.n_features}"
+
+
 class CategoricalLikelihood(nn.Module):
     """Independent categorical features: x_j in {0, ..., K_j - 1}.
 
@@ -168,5 +226,6 @@ class CategoricalLikelihood(nn.Module):
 
 LIKELIHOODS: dict[str, type[nn.Module]] = {
     "gaussian": GaussianLikelihood,
+    "bernoulli": BernoulliLikelihood,
     "categorical": CategoricalLikelihood,
 }

@@ -39,6 +39,9 @@ class LatentVariableModel(nn.Module):
     likelihood_options : dict or None, default=None
         Keyword arguments of the likelihood's constructor, such as
         ``n_categories`` for ``"categorical"``.
+    prior_options : dict or None, default=None
+        Keyword arguments of the prior's constructor, such as
+        ``n_prior_components`` for ``"mog"`` and ``"vamp"``.
     min_encoder_log_var : float, default=-6.0
         Floor on the encoder log-variance. MIM's loss with a marginal q(x) does
         not penalise a shrinking encoder variance on encoder-sampled pairs, so
@@ -67,6 +70,7 @@ class LatentVariableModel(nn.Module):
         likelihood: str = "gaussian",
         prior: str = "standard",
         likelihood_options: dict | None = None,
+        prior_options: dict | None = None,
         min_encoder_log_var: float = -6.0,
         auxiliary_posterior: bool = False,
         seed: int = 0,
@@ -75,7 +79,10 @@ class LatentVariableModel(nn.Module):
         self.min_encoder_log_var = min_encoder_log_var
         self.likelihood = LIKELIHOODS[likelihood](n_features, **(likelihood_options or {}))
         n_inputs = self.likelihood.n_inputs()
-        self.prior = PRIORS[prior](n_components)
+        prior_options = dict(prior_options or {})
+        if prior == "vamp":  # pseudo-inputs live where the encoder's inputs do
+            prior_options["n_inputs"] = n_inputs
+        self.prior = PRIORS[prior](n_components, **prior_options)
         self.encoder = make_mlp(n_inputs, hidden_layer_sizes, 2 * n_components, activation)
         self.decoder = make_mlp(
             n_components,
@@ -88,7 +95,10 @@ class LatentVariableModel(nn.Module):
             if auxiliary_posterior
             else None
         )
-        initialize_parameters(self, torch.Generator().manual_seed(seed))
+        generator = torch.Generator().manual_seed(seed)
+        initialize_parameters(self, generator)
+        if hasattr(self.prior, "reset_parameters"):
+            self.prior.reset_parameters(generator)
         # The affine map from the user's units to the working units the
         # networks see; buffers, so it moves and pickles with the model.
         self.register_buffer("input_offset", torch.zeros(n_features))
@@ -109,7 +119,34 @@ class LatentVariableModel(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and floored log-variance of q(z|x)."""
-        return self._gaussian_parameters(self.encoder(self.likelihood.encoder_input(x)))
+        return self.encode_inputs(self.likelihood.encoder_input(x))
+
+    def encode_inputs(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`encode` from what the encoder network sees (one-hot codes for
+        categorical data): the VampPrior's pseudo-inputs live there."""
+        return self._gaussian_parameters(self.encoder(inputs))
+
+    def log_p_z(self, z: torch.Tensor) -> torch.Tensor:
+        """Log-density of the prior p(z) at each row of ``z``."""
+        return self.prior.log_prob(z, self.encode_inputs)
+
+    def sample_prior(
+        self, n_samples: int, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw ``n_samples`` rows z ~ p(z)."""
+        return self.prior.sample(n_samples, generator, self.encode_inputs)
+
+    def prior_entropy(self, z: torch.Tensor) -> torch.Tensor:
+        """H(z) of the prior: exact when known, else ``-log p(z)`` of each
+        draw ``z ~ p(z)`` (an unbiased estimate)."""
+        if hasattr(self.prior, "entropy"):
+            return self.prior.entropy()
+        return -self.log_p_z(z)
+
+    def initialize_prior(self, x: torch.Tensor) -> None:
+        """Start a VampPrior's pseudo-inputs at rows ``x`` (working units)."""
+        if hasattr(self.prior, "initialize_from"):
+            self.prior.initialize_from(self.likelihood.encoder_input(x))
 
     def _gaussian_parameters(self, output: torch.Tensor):
         mean, raw_log_var = output.chunk(2, dim=-1)
@@ -194,7 +231,7 @@ class LatentVariableModel(nn.Module):
         z = self.rsample_posterior(mean, log_var, generator, n_draws, shared_noise)
         log_weights = (
             self.log_p_x_given_z(x, self.decode(z))
-            + self.prior.log_prob(z)
+            + self.log_p_z(z)
             - self.log_q_z_given_x(z, mean, log_var)
         )
         return torch.logsumexp(log_weights, dim=0) - math.log(n_draws)

@@ -1,11 +1,23 @@
-"""Latent priors p(z)."""
+"""Latent priors p(z).
+
+Every prior offers ``log_prob(z, encode_inputs)`` and ``sample(n_samples,
+generator, encode_inputs)``, where ``encode_inputs`` maps encoder inputs to
+the mean and log-variance of q(z|x): only the VampPrior, a mixture of encoder
+posteriors, uses it. A prior with a closed-form entropy also offers
+``entropy()``.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from .gaussian import LOG_2PI
+from .gaussian import LOG_2PI, gaussian_log_prob, gaussian_rsample
+
+Encoder = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 class StandardNormalPrior(nn.Module):
@@ -30,7 +42,7 @@ class StandardNormalPrior(nn.Module):
         # A buffer, so that the prior follows the model across devices/dtypes.
         self.register_buffer("_zero", torch.zeros(()))
 
-    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+    def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
         """Log-density of each row of ``z``."""
         # Written out: the general Gaussian formula costs twice the tensor
         # operations, and this runs three times in each MIM step.
@@ -41,7 +53,10 @@ class StandardNormalPrior(nn.Module):
         return self._zero + 0.5 * self.n_components * (LOG_2PI + 1.0)
 
     def sample(
-        self, n_samples: int, generator: torch.Generator | None
+        self,
+        n_samples: int,
+        generator: torch.Generator | None,
+        encode_inputs: Encoder | None = None,
     ) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
         return torch.randn(
@@ -55,4 +70,152 @@ class StandardNormalPrior(nn.Module):
         return f"n_components={self.n_components}"
 
 
-PRIORS: dict[str, type[nn.Module]] = {"standard": StandardNormalPrior}
+def _mixture_log_prob(
+    z: torch.Tensor, means: torch.Tensor, log_vars: torch.Tensor, log_weights: torch.Tensor
+) -> torch.Tensor:
+    """log sum_k w_k N(z; mean_k, diag exp(log_var_k)), batched over z's rows."""
+    per_component = gaussian_log_prob(z.unsqueeze(-2), means, log_vars)
+    return torch.logsumexp(per_component + log_weights, dim=-1)
+
+
+def _mixture_sample(
+    n_samples: int,
+    means: torch.Tensor,
+    log_vars: torch.Tensor,
+    log_weights: torch.Tensor,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """Pick a component per row, then draw from it (reparameterised in it)."""
+    uniform = torch.rand(
+        (n_samples, log_weights.shape[-1]), generator=generator,
+        device=means.device, dtype=torch.float32,
+    ).to(means.dtype)
+    gumbel = -torch.log(-torch.log(uniform.clamp_min(torch.finfo(means.dtype).tiny)))
+    component = (log_weights.detach() + gumbel).argmax(-1)
+    return gaussian_rsample(means[component], log_vars[component], generator)
+
+
+class MixtureOfGaussiansPrior(nn.Module):
+    """A learnable mixture of diagonal Gaussians: sum_k w_k N(mean_k, diag var_k).
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension of z.
+    n_prior_components : int
+        Number of mixture components K.
+
+    Examples
+    --------
+    >>> prior = MixtureOfGaussiansPrior(2, n_prior_components=3)
+    >>> prior.reset_parameters(torch.Generator().manual_seed(0))
+    >>> prior.log_prob(prior.sample(4, torch.Generator().manual_seed(1))).shape
+    torch.Size([4])
+    """
+
+    def __init__(self, n_components: int, n_prior_components: int) -> None:
+        super().__init__()
+        self.n_components = n_components
+        self.means = nn.Parameter(torch.zeros(n_prior_components, n_components))
+        self.log_vars = nn.Parameter(torch.zeros(n_prior_components, n_components))
+        self.logits = nn.Parameter(torch.zeros(n_prior_components))
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """Means drawn from N(0, I), unit variances, equal weights."""
+        with torch.no_grad():
+            self.means.copy_(torch.randn(self.means.shape, generator=generator))
+            self.log_vars.zero_()
+            self.logits.zero_()
+
+    def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
+        """Log-density of each row of ``z``."""
+        return _mixture_log_prob(
+            z, self.means, self.log_vars, torch.log_softmax(self.logits, 0)
+        )
+
+    def sample(
+        self,
+        n_samples: int,
+        generator: torch.Generator | None,
+        encode_inputs: Encoder | None = None,
+    ) -> torch.Tensor:
+        """Draw ``n_samples`` rows z ~ p(z)."""
+        return _mixture_sample(
+            n_samples, self.means, self.log_vars, torch.log_softmax(self.logits, 0),
+            generator,
+        )
+
+    def extra_repr(self) -> str:
+        return f"n_components={self.n_components}, n_prior_components={len(self.logits)}"
+
+
+class VampPrior(nn.Module):
+    """The VampPrior: the mean of the encoder's posteriors at K learnable pseudo-inputs.
+
+    p(z) = 1/K sum_k q(z | u_k) (Tomczak and Welling, 2018). The pseudo-inputs
+    u_k live where the encoder's inputs do and start at training rows (see
+    :meth:`initialize_from`).
+
+    Parameters
+    ----------
+    n_components : int
+        Dimension of z.
+    n_prior_components : int
+        Number of pseudo-inputs K.
+    n_inputs : int
+        Width of the encoder's input.
+
+    Examples
+    --------
+    >>> from mim_sklearn.nn import LatentVariableModel
+    >>> model = LatentVariableModel(3, 2, (4,), "tanh", prior="vamp",
+    ...                             prior_options={"n_prior_components": 5})
+    >>> model.log_p_z(torch.zeros(4, 2)).shape
+    torch.Size([4])
+    """
+
+    def __init__(self, n_components: int, n_prior_components: int, n_inputs: int) -> None:
+        super().__init__()
+        self.n_components = n_components
+        self.pseudo_inputs = nn.Parameter(torch.zeros(n_prior_components, n_inputs))
+
+    def initialize_from(self, inputs: torch.Tensor) -> None:
+        """Start the pseudo-inputs at ``inputs`` (K encoder inputs, such as data rows)."""
+        if inputs.shape != self.pseudo_inputs.shape:
+            raise ValueError(
+                f"The VampPrior needs {tuple(self.pseudo_inputs.shape)} inputs to start "
+                f"from, got {tuple(inputs.shape)}."
+            )
+        with torch.no_grad():
+            self.pseudo_inputs.copy_(inputs)
+
+    def _log_weights(self) -> torch.Tensor:
+        k = self.pseudo_inputs.shape[0]
+        return torch.full((k,), -math.log(k), device=self.pseudo_inputs.device,
+                          dtype=self.pseudo_inputs.dtype)
+
+    def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
+        """Log-density of each row of ``z``."""
+        means, log_vars = encode_inputs(self.pseudo_inputs)
+        return _mixture_log_prob(z, means, log_vars, self._log_weights())
+
+    def sample(
+        self,
+        n_samples: int,
+        generator: torch.Generator | None,
+        encode_inputs: Encoder | None = None,
+    ) -> torch.Tensor:
+        """Draw ``n_samples`` rows z ~ p(z)."""
+        means, log_vars = encode_inputs(self.pseudo_inputs)
+        return _mixture_sample(n_samples, means, log_vars, self._log_weights(), generator)
+
+    def extra_repr(self) -> str:
+        k, width = self.pseudo_inputs.shape
+        return f"n_components={self.n_components}, n_prior_components={k}, n_inputs={width}"
+
+
+PRIORS: dict[str, type[nn.Module]] = {
+    "standard": StandardNormalPrior,
+    "mog": MixtureOfGaussiansPrior,
+    "vamp": VampPrior,
+}

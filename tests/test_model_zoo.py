@@ -1,0 +1,125 @@
+"""Priors and likelihoods: each with every estimator, and their mathematics."""
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+from mim_sklearn import VAEEncoder, load, save
+from mim_sklearn.nn import LatentVariableModel
+from mim_sklearn.nn.likelihoods import BernoulliLikelihood
+from mim_sklearn.nn.priors import MixtureOfGaussiansPrior
+
+from .conftest import SMALL
+
+ZOO = {**SMALL, "n_prior_components": 20}
+
+
+@pytest.fixture(scope="module")
+def binary_digits(digits):
+    X, _ = digits
+    return (X > 8).astype(float)
+
+
+@pytest.mark.parametrize("prior", ["standard", "mog", "vamp"])
+def test_every_estimator_with_every_prior(estimator_class, prior, digits):
+    X, _ = digits
+    est = estimator_class(**{**ZOO, "prior": prior}).fit(X)
+    assert est.transform(X[:5]).shape == (5, SMALL["n_components"])
+    assert np.isfinite(est.score_samples(X[:10])).all()
+    X_new, Z = est.sample(6, random_state=0, return_latent=True)
+    assert X_new.shape == (6, 64) and Z.shape == (6, SMALL["n_components"])
+    assert np.isfinite(X_new).all()
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_every_estimator_with_every_likelihood(estimator_class, likelihood, digits,
+                                               binary_digits):
+    X = binary_digits if likelihood == "bernoulli" else digits[0]
+    est = estimator_class(**{**ZOO, "likelihood": likelihood}).fit(X)
+    decoded = est.inverse_transform(est.transform(X[:5]))
+    samples = est.sample(50, random_state=0)
+    log_p = est.score_samples(X[:10])
+    assert np.isfinite(log_p).all()
+    if likelihood == "bernoulli":
+        # Probabilities from decoding, 0/1 draws, log-probabilities <= 0.
+        assert decoded.min() >= 0 and decoded.max() <= 1
+        assert samples.dtype == np.int64 and set(np.unique(samples)) <= {0, 1}
+        assert np.all(log_p <= 0)
+
+
+def test_bernoulli_needs_data_in_the_unit_interval(estimator_class, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
+        estimator_class(**{**ZOO, "likelihood": "bernoulli"}).fit(X)
+    est = estimator_class(**{**ZOO, "likelihood": "bernoulli"}).fit(X / 16)
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
+        est.transform(X)
+
+
+def test_bernoulli_log_prob_is_the_binary_cross_entropy():
+    lik = BernoulliLikelihood(3)
+    logits = torch.tensor([[0.3, -2.0, 4.0], [1.0, 0.0, -1.0]])
+    x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.25, 1.0]])
+    expected = -torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, x, reduction="none").sum(-1)
+    torch.testing.assert_close(lik.log_prob(x, logits), expected)
+
+
+def test_mixture_prior_matches_torch_distributions():
+    prior = MixtureOfGaussiansPrior(2, n_prior_components=4)
+    prior.reset_parameters(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        prior.log_vars.uniform_(-1, 1, generator=torch.Generator().manual_seed(1))
+        prior.logits.normal_(generator=torch.Generator().manual_seed(2))
+    reference = MixtureSameFamily(
+        Categorical(logits=prior.logits),
+        Independent(Normal(prior.means, (0.5 * prior.log_vars).exp()), 1),
+    )
+    z = torch.randn(10, 2, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(prior.log_prob(z), reference.log_prob(z))
+    draws = prior.sample(40_000, torch.Generator().manual_seed(4)).detach()
+    torch.testing.assert_close(draws.mean(0), reference.mean, atol=0.05, rtol=0)
+
+
+def test_vamp_prior_is_the_mean_of_the_encoder_posteriors_at_its_pseudo_inputs():
+    model = LatentVariableModel(3, 2, (8,), "tanh", prior="vamp",
+                                prior_options={"n_prior_components": 4})
+    pseudo = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    model.initialize_prior(pseudo)
+    means, log_vars = model.encode(pseudo)
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(1))
+    components = Independent(Normal(means, (0.5 * log_vars).exp()), 1)
+    expected = torch.logsumexp(components.log_prob(z.unsqueeze(1)), dim=1) - np.log(4)
+    torch.testing.assert_close(model.log_p_z(z), expected)
+    # Training moves the pseudo-inputs: they are parameters.
+    model.log_p_z(z).sum().backward()
+    assert model.prior.pseudo_inputs.grad.abs().sum() > 0
+
+
+def test_vamp_pseudo_inputs_start_at_training_rows(digits):
+    X, _ = digits
+    est = VAEEncoder(**{**ZOO, "prior": "vamp", "max_iter": 1}).set_params(
+        learning_rate_init=1e-12)  # so that they barely move
+    est.fit(X)
+    starts = est.model_.prior.pseudo_inputs.detach().numpy()
+    rows = (X - est.mean_) / est.scale_
+    distances = ((starts[:, None, :] - rows[None, :, :]) ** 2).sum(-1).min(1)
+    assert np.all(distances < 1e-6)
+    assert len(np.unique(starts, axis=0)) == ZOO["n_prior_components"]
+
+
+def test_vamp_needs_enough_training_rows(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="lower n_prior_components"):
+        VAEEncoder(**{**ZOO, "prior": "vamp", "n_prior_components": 500}).fit(X)
+
+
+@pytest.mark.parametrize("prior", ["mog", "vamp"])
+def test_learned_priors_save_and_load(prior, digits, tmp_path):
+    X, _ = digits
+    est = VAEEncoder(**{**ZOO, "prior": prior}).fit(X)
+    save(est, tmp_path / "m.pt")
+    restored = load(tmp_path / "m.pt")
+    np.testing.assert_array_equal(restored.sample(5), est.sample(5))
+    np.testing.assert_array_equal(restored.score_samples(X[:5]), est.score_samples(X[:5]))
