@@ -34,6 +34,7 @@ from skorch.callbacks import GradientNormClipping
 from ._training import EarlyStopping, LatentNet, ObjectiveCriterion, WarmUp
 from .exceptions import TrainingDivergedError
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
+from .nn.architectures import ARCHITECTURES
 
 # Rows x importance draws evaluated at once by score_samples. It bounds memory
 # (a few MB for MNIST-sized models). Larger chunks were measured slower on the
@@ -203,6 +204,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
+        "architecture": [StrOptions(set(ARCHITECTURES)), callable],
+        "image_shape": ["array-like", None],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
         "prior": [StrOptions(set(PRIORS))],
         "n_prior_components": [Interval(Integral, 1, None, closed="left")],
@@ -229,6 +232,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         *,
         hidden_layer_sizes=(128, 128),
         activation="tanh",
+        architecture="mlp",
+        image_shape=None,
         likelihood="gaussian",
         prior="standard",
         n_prior_components=100,
@@ -251,6 +256,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.architecture = architecture
+        self.image_shape = image_shape
         self.likelihood = likelihood
         self.prior = prior
         self.n_prior_components = n_prior_components
@@ -413,6 +420,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 if self.prior == "standard"
                 else {"n_prior_components": self.n_prior_components}
             ),
+            architecture=self.architecture,
+            image_shape=None if self.image_shape is None else tuple(self.image_shape),
             auxiliary_posterior=self._auxiliary_posterior,
             seed=self._seed,
         )

@@ -30,6 +30,16 @@ _PARAMETERS = """\
         Hidden widths of the encoder network; the decoder mirrors them.
     activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
         Hidden nonlinearity (the MIM paper uses tanh).
+    architecture : {"mlp", "conv"} or callable, default="mlp"
+        The encoder and decoder networks. "mlp": fully connected, with
+        ``hidden_layer_sizes``. "conv": for rows that are flattened images of
+        ``image_shape``, two stride-2 convolutions (32 and 64 channels) then
+        ``hidden_layer_sizes`` in the encoder, mirrored with transposed
+        convolutions in the decoder (Gaussian and Bernoulli likelihoods). A
+        callable builds your own networks: see
+        :mod:`mim_sklearn.nn.architectures` for its contract.
+    image_shape : tuple of (int, int, int) or None, default=None
+        ``(channels, height, width)`` of each row of X; needed by "conv".
     likelihood : {"gaussian", "bernoulli", "categorical"}, default="gaussian"
         Decoder distribution p(x|z). "gaussian": a diagonal Gaussian with a
         learned per-feature variance, floored at exp(-6) in the working units
@@ -233,6 +243,8 @@ class MAEEncoder(BaseLatentEncoder):
         mi_penalty=100.0,
         hidden_layer_sizes=(128, 128),
         activation="tanh",
+        architecture="mlp",
+        image_shape=None,
         likelihood="gaussian",
         prior="standard",
         n_prior_components=100,
@@ -256,6 +268,8 @@ class MAEEncoder(BaseLatentEncoder):
             n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            architecture=architecture,
+            image_shape=image_shape,
             likelihood=likelihood,
             prior=prior,
             n_prior_components=n_prior_components,

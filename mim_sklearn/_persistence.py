@@ -80,7 +80,8 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
     except (TypeError, ValueError) as error:
         raise ValueError(
             "save stores parameters as JSON: give plain values (random_state "
-            f"an int or None) before saving. {error}"
+            "an int or None, architecture a name) before saving, or use pickle. "
+            f"{error}"
         ) from error
     net = estimator.net_
     stopper = estimator._stopper
@@ -235,8 +236,9 @@ def _checked_payload(payload, path) -> dict:
 def _build_estimator(payload: dict) -> BaseLatentEncoder:
     path, attributes = payload["path"], payload["attributes"]
     params = dict(payload["params"])
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    for name in ("hidden_layer_sizes", "image_shape"):  # JSON made them lists
+        if isinstance(params.get(name), list):
+            params[name] = tuple(params[name])
     try:
         estimator = payload["class"]().set_params(**params)
         estimator._validate_params()

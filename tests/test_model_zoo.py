@@ -123,3 +123,65 @@ def test_learned_priors_save_and_load(prior, digits, tmp_path):
     restored = load(tmp_path / "m.pt")
     np.testing.assert_array_equal(restored.sample(5), est.sample(5))
     np.testing.assert_array_equal(restored.score_samples(X[:5]), est.score_samples(X[:5]))
+
+
+CONV = {**ZOO, "architecture": "conv", "image_shape": (1, 8, 8), "hidden_layer_sizes": (32,)}
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_every_estimator_with_the_convolutional_architecture(estimator_class, likelihood,
+                                                             digits, binary_digits):
+    X = binary_digits if likelihood == "bernoulli" else digits[0]
+    est = estimator_class(**{**CONV, "likelihood": likelihood}).fit(X)
+    assert any(isinstance(m, torch.nn.Conv2d) for m in est.model_.encoder.modules())
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in est.model_.decoder.modules())
+    Z = est.transform(X)
+    assert Z.shape == (300, SMALL["n_components"])
+    assert est.inverse_transform(Z).shape == X.shape
+    assert np.isfinite(est.score_samples(X[:10])).all()
+    assert est.sample(4).shape == (4, 64)
+    again = estimator_class(**{**CONV, "likelihood": likelihood}).fit(X)
+    np.testing.assert_array_equal(again.transform(X), Z)  # reproducible
+
+
+@pytest.mark.parametrize("image_shape, message", [
+    (None, "needs image_shape"),
+    ((1, 8), "needs image_shape"),
+    ((1, 4, 4), "holds 16 values, but the encoder's input has 64"),
+])
+def test_conv_needs_a_matching_image_shape(digits, image_shape, message):
+    X, _ = digits
+    with pytest.raises(ValueError, match=message):
+        VAEEncoder(**{**CONV, "image_shape": image_shape}).fit(X)
+
+
+def tiny_architecture(spec):
+    """A user-supplied architecture: one hidden layer of 12 ReLU units."""
+    encoder = torch.nn.Sequential(torch.nn.Linear(spec.n_inputs, 12), torch.nn.ReLU(),
+                                  torch.nn.Linear(12, 2 * spec.n_components))
+    decoder = torch.nn.Sequential(torch.nn.Linear(spec.n_components, 12), torch.nn.ReLU(),
+                                  torch.nn.Linear(12, spec.n_decoder_outputs))
+    return encoder, decoder
+
+
+def test_a_user_supplied_architecture(estimator_class, digits):
+    import pickle
+
+    X, _ = digits
+    est = estimator_class(**{**ZOO, "architecture": tiny_architecture}).fit(X)
+    assert est.model_.encoder[0].out_features == 12
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+    np.testing.assert_array_equal(
+        estimator_class(**{**ZOO, "architecture": tiny_architecture}).fit(X).transform(X),
+        est.transform(X),
+    )
+
+
+def test_a_convolutional_estimator_saves_and_loads(digits, tmp_path):
+    X, _ = digits
+    est = VAEEncoder(**CONV).fit(X)
+    save(est, tmp_path / "m.pt")
+    restored = load(tmp_path / "m.pt")
+    assert restored.image_shape == (1, 8, 8)
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))

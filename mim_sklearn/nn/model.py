@@ -8,14 +8,15 @@ which here is the decoder's marginal and so has no parameters of its own.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
 from .gaussian import gaussian_log_prob, gaussian_rsample
 from .likelihoods import LIKELIHOODS
-from .networks import initialize_parameters, make_mlp
+from .architectures import ARCHITECTURES, ArchitectureSpec
+from .networks import initialize_parameters
 from .priors import PRIORS
 
 
@@ -46,6 +47,11 @@ class LatentVariableModel(nn.Module):
         Floor on the encoder log-variance. MIM's loss with a marginal q(x) does
         not penalise a shrinking encoder variance on encoder-sampled pairs, so
         without a floor q(z|x) collapses to a point.
+    architecture : str or callable, default="mlp"
+        A key of :data:`~mim_sklearn.nn.architectures.ARCHITECTURES`, or a
+        callable with the contract of :mod:`mim_sklearn.nn.architectures`.
+    image_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` of each row, for ``"conv"``.
     auxiliary_posterior : bool, default=False
         Whether to add a second Gaussian encoder r(z|x), with the encoder's
         architecture, for the mutual autoencoder's bound on the decoding
@@ -72,6 +78,8 @@ class LatentVariableModel(nn.Module):
         likelihood_options: dict | None = None,
         prior_options: dict | None = None,
         min_encoder_log_var: float = -6.0,
+        architecture: str | Callable = "mlp",
+        image_shape: tuple[int, int, int] | None = None,
         auxiliary_posterior: bool = False,
         seed: int = 0,
     ) -> None:
@@ -83,18 +91,18 @@ class LatentVariableModel(nn.Module):
         if prior == "vamp":  # pseudo-inputs live where the encoder's inputs do
             prior_options["n_inputs"] = n_inputs
         self.prior = PRIORS[prior](n_components, **prior_options)
-        self.encoder = make_mlp(n_inputs, hidden_layer_sizes, 2 * n_components, activation)
-        self.decoder = make_mlp(
-            n_components,
-            tuple(reversed(hidden_layer_sizes)),
-            self.likelihood.n_outputs(),
-            activation,
+        build = ARCHITECTURES[architecture] if isinstance(architecture, str) else architecture
+        spec = ArchitectureSpec(
+            n_inputs=n_inputs,
+            n_components=n_components,
+            n_decoder_outputs=self.likelihood.n_outputs(),
+            hidden_layer_sizes=tuple(hidden_layer_sizes),
+            activation=activation,
+            image_shape=None if image_shape is None else tuple(image_shape),
         )
-        self.auxiliary = (
-            make_mlp(n_inputs, hidden_layer_sizes, 2 * n_components, activation)
-            if auxiliary_posterior
-            else None
-        )
+        self.encoder, self.decoder = build(spec)
+        # r(z|x) has the encoder's architecture (and its own weights).
+        self.auxiliary = build(spec)[0] if auxiliary_posterior else None
         generator = torch.Generator().manual_seed(seed)
         initialize_parameters(self, generator)
         if hasattr(self.prior, "reset_parameters"):

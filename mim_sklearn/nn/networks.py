@@ -1,4 +1,4 @@
-"""Fully connected networks, initialised from a local random generator."""
+"""Fully connected networks, and initialisation from a local random generator."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def make_mlp(
 
 
 def initialize_parameters(module: nn.Module, generator: torch.Generator) -> None:
-    """Re-initialise every linear layer of ``module`` from ``generator``.
+    """Re-initialise the linear and convolutional layers of ``module`` from ``generator``.
 
     PyTorch's own initialisers draw from the global random state, which
     threads and Dask workers share; drawing from a local generator keeps
@@ -66,7 +66,7 @@ def initialize_parameters(module: nn.Module, generator: torch.Generator) -> None
     Parameters
     ----------
     module : torch.nn.Module
-        Any module; its :class:`torch.nn.Linear` submodules are reset.
+        Any module; its linear and (transposed) convolutional layers are reset.
     generator : torch.Generator
         A CPU generator, already seeded.
 
@@ -76,7 +76,8 @@ def initialize_parameters(module: nn.Module, generator: torch.Generator) -> None
     >>> initialize_parameters(net, torch.Generator().manual_seed(0))
     """
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             with torch.no_grad():
                 nn.init.xavier_uniform_(layer.weight, generator=generator)
-                nn.init.zeros_(layer.bias)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
