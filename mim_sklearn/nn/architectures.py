@@ -51,6 +51,13 @@ class ArchitectureSpec:
         The estimator's ``activation``.
     image_shape : tuple of int or None
         ``(channels, height, width)`` of each row, when rows are images.
+
+    Examples
+    --------
+    >>> spec = ArchitectureSpec(n_inputs=64, n_components=2, n_decoder_outputs=64,
+    ...                         hidden_layer_sizes=(32,), activation="tanh")
+    >>> spec.n_inputs
+    64
     """
 
     n_inputs: int
