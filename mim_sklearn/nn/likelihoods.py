@@ -8,7 +8,44 @@ from torch import nn
 from .gaussian import gaussian_log_prob, gaussian_rsample
 
 
-class GaussianLikelihood(nn.Module):
+def categorical_sample(
+    log_probs: torch.Tensor, generator: torch.Generator | None
+) -> torch.Tensor:
+    """Draw an index from each categorical distribution along the last axis.
+
+    The Gumbel-max trick, with uniform noise from ``generator`` drawn in
+    float32 (as every draw of the package). No gradient flows through it.
+
+    Examples
+    --------
+    >>> log_probs = torch.log(torch.tensor([[0.0, 1.0, 0.0]]))
+    >>> categorical_sample(log_probs, torch.Generator().manual_seed(0))
+    tensor([1])
+    """
+    uniform = torch.rand(
+        log_probs.shape, generator=generator, device=log_probs.device,
+        dtype=torch.float32,
+    ).to(log_probs.dtype)
+    tiny = torch.finfo(log_probs.dtype).tiny
+    gumbel = -torch.log(-torch.log(uniform.clamp_min(tiny)))
+    return (log_probs.detach() + gumbel).argmax(-1)
+
+
+class _EncodesXAsItIs(nn.Module):
+    """A likelihood whose encoders read x directly (one input per feature)."""
+
+    n_features: int
+
+    def n_inputs(self) -> int:
+        """Width of :meth:`encoder_input`."""
+        return self.n_features
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the encoder networks see of x: x itself."""
+        return x
+
+
+class GaussianLikelihood(_EncodesXAsItIs):
     """Diagonal Gaussian p(x|z) with a decoded mean and a learned variance.
 
     The variance is one learned value per feature, shared by all z, and
@@ -47,13 +84,6 @@ class GaussianLikelihood(nn.Module):
         """Number of decoder outputs this likelihood consumes (the mean)."""
         return self.n_features
 
-    def n_inputs(self) -> int:
-        """Width of :meth:`encoder_input`."""
-        return self.n_features
-
-    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
-        """What the encoder networks see of x: x itself."""
-        return x
 
     def log_var(self) -> torch.Tensor:
         """Per-feature log-variance, smoothly floored at ``min_log_var``."""
@@ -79,7 +109,7 @@ class GaussianLikelihood(nn.Module):
         return f"n_features={self.n_features}, min_log_var={self.min_log_var}"
 
 
-class BernoulliLikelihood(nn.Module):
+class BernoulliLikelihood(_EncodesXAsItIs):
     """Independent Bernoulli features: p(x_j = 1 | z) = sigmoid(logit_j(z)).
 
     For binary data, or data in [0, 1] read as probabilities (the
@@ -108,13 +138,6 @@ class BernoulliLikelihood(nn.Module):
         """Number of decoder outputs: one logit per feature."""
         return self.n_features
 
-    def n_inputs(self) -> int:
-        """Width of :meth:`encoder_input`."""
-        return self.n_features
-
-    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
-        """What the encoder networks see of x: x itself."""
-        return x
 
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """Log-probability of each row of ``x``, summed over features."""
@@ -213,12 +236,9 @@ class CategoricalLikelihood(nn.Module):
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
         """Draw codes x ~ p(x|z) (the Gumbel-max trick, seeded by ``generator``)."""
-        log_p = self.log_probabilities(params)
-        uniform = torch.rand(
-            log_p.shape, generator=generator, device=log_p.device, dtype=torch.float32
-        ).to(log_p.dtype)
-        gumbel = -torch.log(-torch.log(uniform.clamp_min(torch.finfo(log_p.dtype).tiny)))
-        return (log_p + gumbel).argmax(-1).to(params.dtype)
+        return categorical_sample(self.log_probabilities(params), generator).to(
+            params.dtype
+        )
 
     def extra_repr(self) -> str:
         return f"n_categories={self.n_categories.tolist()}"

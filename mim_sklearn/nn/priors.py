@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .gaussian import LOG_2PI, gaussian_log_prob, gaussian_rsample
+from .likelihoods import categorical_sample
 
 Encoder = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -86,12 +87,7 @@ def _mixture_sample(
     generator: torch.Generator | None,
 ) -> torch.Tensor:
     """Pick a component per row, then draw from it (reparameterised in it)."""
-    uniform = torch.rand(
-        (n_samples, log_weights.shape[-1]), generator=generator,
-        device=means.device, dtype=torch.float32,
-    ).to(means.dtype)
-    gumbel = -torch.log(-torch.log(uniform.clamp_min(torch.finfo(means.dtype).tiny)))
-    component = (log_weights.detach() + gumbel).argmax(-1)
+    component = categorical_sample(log_weights.expand(n_samples, -1), generator)
     return gaussian_rsample(means[component], log_vars[component], generator)
 
 
