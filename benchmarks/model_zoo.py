@@ -1,5 +1,5 @@
 """Binarized MNIST with the convolutional architecture: MIM against the VAE,
-with the standard prior and with the VampPrior.
+with the standard prior and with the VampPrior (and A-MIM, run last).
 
 Protocol: the first 10,000 training images, binarized at 127 (pixel > 127 is
 1), a Bernoulli likelihood, ``architecture="conv"``, a 20-dimensional latent,
@@ -30,7 +30,7 @@ from _common import MNIST_DIR, print_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier
 
-from mim_sklearn import MIMEncoder, VAEEncoder
+from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder
 from mim_sklearn.datasets import load_mnist
 
 SETTINGS = dict(n_components=20, architecture="conv", image_shape=(1, 28, 28),
@@ -56,7 +56,7 @@ def main():
     score_rows = min(args.score_rows, 100 if args.quick else n_test)
     settings = {**SETTINGS, **({"max_iter": 2, "n_prior_components": 50} if args.quick else {})}
     rows = []
-    for cls in (MIMEncoder, VAEEncoder):
+    for cls in (MIMEncoder, VAEEncoder, AMIMEncoder):
         for prior in ("standard", "vamp"):
             start = time.perf_counter()
             est = cls(**settings, prior=prior).fit(X)
@@ -68,18 +68,27 @@ def main():
             rows.append([cls.__name__, prior, accuracy, log_lik, est.n_iter_, fit_s,
                          time.perf_counter() - start])
             print(rows[-1], flush=True)
+            path = write_results(
+                "model_zoo_quick" if args.quick else "model_zoo",
+                results_record(n_train, n_test, score_rows, settings, rows),
+            )
     print_table(f"Binarized MNIST, conv, {n_train} training images "
                 f"(log-likelihood on {score_rows} test images, K = 1000)",
                 ["estimator", "prior", "5-NN test acc", "test log-lik", "epochs",
                  "fit s", "score s"], rows)
-    path = write_results("model_zoo_quick" if args.quick else "model_zoo", {
+    print(f"\nwrote {path}")
+
+
+def results_record(n_train: int, n_test: int, score_rows: int, settings: dict,
+                   rows: list) -> dict:
+    """What the JSON file holds: the protocol and every row measured so far."""
+    return {
         "train_rows": n_train, "test_rows_knn": n_test, "test_rows_scored": score_rows,
         "settings": {k: v for k, v in settings.items() if k != "device"},
         "results": [dict(zip(["estimator", "prior", "knn5_test_accuracy",
                               "test_log_likelihood", "epochs", "fit_s", "score_s"], r))
                     for r in rows],
-    })
-    print(f"\nwrote {path}")
+    }
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ class ObjectiveCriterion(nn.Module):
         beta: float = 1.0,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return self.objective(model, x, beta=beta, generator=generator)
+        with model.shared_prior_pass():
+            return self.objective(model, x, beta=beta, generator=generator)
 
 
 def iter_batches(

@@ -176,10 +176,12 @@ def decoder_sampled_terms(
 ) -> Terms:
     """Log-probabilities of pairs z ~ P(z), x ~ p(x|z).
 
-    x is drawn with the reparameterisation trick, so gradients reach the
-    decoder through the sample; a discrete likelihood's draws carry no
-    gradient, and its caller adds :func:`score_function_surrogate`. log q(x)
-    is a one-sample importance estimate with a fresh draw z' ~ q(z|x).
+    z comes from MIM's anchor P(z) = N(0, I) (the sample distribution's
+    latent half), whatever the prior p(z) that scores it. x is drawn with
+    the reparameterisation trick, so gradients reach the decoder through the
+    sample; a discrete likelihood's draws carry no gradient, and its caller
+    adds :func:`score_function_surrogate`. log q(x) is a one-sample
+    importance estimate with a fresh draw z' ~ q(z|x).
 
     Parameters
     ----------
@@ -201,7 +203,7 @@ def decoder_sampled_terms(
     >>> decoder_sampled_terms(model, 5, None)["log_q_x"].shape
     torch.Size([5])
     """
-    z = model.sample_prior(n_pairs, generator)
+    z = model.sample_anchor(n_pairs, generator)
     params = model.decode(z)
     x = model.likelihood.sample(params, generator)
     mean, log_var = model.encode(x)

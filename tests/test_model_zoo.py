@@ -1,5 +1,7 @@
 """Priors and likelihoods: each with every estimator, and their mathematics."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -95,6 +97,57 @@ def test_vamp_prior_is_the_mean_of_the_encoder_posteriors_at_its_pseudo_inputs()
     # Training moves the pseudo-inputs: they are parameters.
     model.log_p_z(z).sum().backward()
     assert model.prior.pseudo_inputs.grad.abs().sum() > 0
+
+
+
+def test_a_training_step_encodes_the_pseudo_inputs_once():
+    from mim_sklearn.objectives import mim_objective
+
+    model = LatentVariableModel(3, 2, (8,), "tanh", prior="vamp",
+                                prior_options={"n_prior_components": 4})
+    model.initialize_prior(torch.randn(4, 3, generator=torch.Generator().manual_seed(0)))
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    pseudo_input_passes = []
+    model.encoder.register_forward_hook(
+        lambda module, args, output: pseudo_input_passes.append(
+            args[0] is model.prior.pseudo_inputs))
+
+    def loss_and_gradient(shared):
+        model.zero_grad()
+        with model.shared_prior_pass() if shared else contextlib.nullcontext():
+            loss, _ = mim_objective(model, x, generator=torch.Generator().manual_seed(2))
+        loss.backward()
+        return loss, [p.grad.clone() for p in model.parameters()]
+
+    loss, gradient = loss_and_gradient(shared=False)
+    assert sum(pseudo_input_passes) == 3  # log p(z) of three kinds of pairs
+    pseudo_input_passes.clear()
+    shared_loss, shared_gradient = loss_and_gradient(shared=True)
+    assert sum(pseudo_input_passes) == 1
+    torch.testing.assert_close(shared_loss, loss)
+    torch.testing.assert_close(shared_gradient, gradient)
+    # Outside the block the prior follows its pseudo-inputs again.
+    assert model.prior._shared_components is None
+
+@pytest.mark.parametrize("prior", ["mog", "vamp"])
+def test_mim_draws_its_decoder_pairs_from_the_anchor_not_a_learned_prior(prior, digits,
+                                                                        monkeypatch):
+    # The sample distribution's latent half is the fixed N(0, I): drawing it
+    # from a learned prior would reward the prior for shrinking its entropy.
+    from mim_sklearn import MIMEncoder
+    from mim_sklearn.nn.priors import PRIORS
+
+    def no_draws(self, *args, **kwargs):
+        raise AssertionError("MIM's training drew from the learned prior")
+
+    monkeypatch.setattr(PRIORS[prior], "sample", no_draws)
+    anchor_draws = []
+    original = LatentVariableModel.sample_anchor
+    monkeypatch.setattr(LatentVariableModel, "sample_anchor",
+                        lambda self, n, g: anchor_draws.append(n) or original(self, n, g))
+    X, _ = digits
+    MIMEncoder(**{**ZOO, "max_iter": 2}, prior=prior).fit(X)
+    assert anchor_draws and all(n > 0 for n in anchor_draws)
 
 
 def test_vamp_pseudo_inputs_start_at_training_rows(digits):

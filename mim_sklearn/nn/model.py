@@ -7,6 +7,7 @@ which here is the decoder's marginal and so has no parameters of its own.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 
@@ -143,6 +144,33 @@ class LatentVariableModel(nn.Module):
     ) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
         return self.prior.sample(n_samples, generator, self.encode_inputs)
+
+    def sample_anchor(
+        self, n_samples: int, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw ``n_samples`` rows from MIM's latent anchor P(z) = N(0, I).
+
+        The anchor is the fixed latent half of MIM's sample distribution; it
+        is the prior only when the prior is standard. A learned prior is
+        fitted to the anchor's draws rather than drawing them itself, which
+        would reward it for shrinking its own entropy.
+        """
+        return torch.randn(
+            (n_samples, self.prior.n_components),
+            generator=generator,
+            device=self.input_offset.device,
+            dtype=self.input_offset.dtype,
+        )
+
+    def shared_prior_pass(self) -> contextlib.AbstractContextManager:
+        """A block in which the prior's own network pass runs once.
+
+        A VampPrior encodes its pseudo-inputs once for every evaluation and
+        draw in the block (one training step); other priors need nothing.
+        """
+        if hasattr(self.prior, "shared_components"):
+            return self.prior.shared_components(self.encode_inputs)
+        return contextlib.nullcontext()
 
     def prior_entropy(self, z: torch.Tensor) -> torch.Tensor:
         """H(z) of the prior: exact when known, else ``-log p(z)`` of each

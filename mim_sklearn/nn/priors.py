@@ -9,8 +9,9 @@ posteriors, uses it. A prior with a closed-form entropy also offers
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -174,6 +175,7 @@ class VampPrior(nn.Module):
         super().__init__()
         self.n_components = n_components
         self.pseudo_inputs = nn.Parameter(torch.zeros(n_prior_components, n_inputs))
+        self._shared_components: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def initialize_from(self, inputs: torch.Tensor) -> None:
         """Start the pseudo-inputs at ``inputs`` (K encoder inputs, such as data rows)."""
@@ -185,6 +187,25 @@ class VampPrior(nn.Module):
         with torch.no_grad():
             self.pseudo_inputs.copy_(inputs)
 
+    @contextlib.contextmanager
+    def shared_components(self, encode_inputs: Encoder) -> Iterator[None]:
+        """Encode the pseudo-inputs once for every use of the prior in the block.
+
+        A training step evaluates and samples the prior several times with the
+        same weights; encoding K pseudo-inputs each time would cost K encoder
+        rows per use.
+        """
+        self._shared_components = encode_inputs(self.pseudo_inputs)
+        try:
+            yield
+        finally:
+            self._shared_components = None
+
+    def _components(self, encode_inputs: Encoder) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._shared_components is not None:
+            return self._shared_components
+        return encode_inputs(self.pseudo_inputs)
+
     def _log_weights(self) -> torch.Tensor:
         k = self.pseudo_inputs.shape[0]
         return torch.full((k,), -math.log(k), device=self.pseudo_inputs.device,
@@ -192,7 +213,7 @@ class VampPrior(nn.Module):
 
     def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
         """Log-density of each row of ``z``."""
-        means, log_vars = encode_inputs(self.pseudo_inputs)
+        means, log_vars = self._components(encode_inputs)
         return _mixture_log_prob(z, means, log_vars, self._log_weights())
 
     def sample(
@@ -202,7 +223,7 @@ class VampPrior(nn.Module):
         encode_inputs: Encoder | None = None,
     ) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
-        means, log_vars = encode_inputs(self.pseudo_inputs)
+        means, log_vars = self._components(encode_inputs)
         return _mixture_sample(n_samples, means, log_vars, self._log_weights(), generator)
 
     def extra_repr(self) -> str:
