@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # accepts a range (setup.cfg).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test test-fast install speed clean
+.PHONY: demo test test-fast install speed docs clean
 
 $(VENV)/installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(VENV)/installed: setup.cfg pyproject.toml
 	touch $@
 
 install: $(VENV)/installed
+
+# The documentation's tools (setup.cfg's "docs" extra), on top of the above.
+$(VENV)/installed-docs: $(VENV)/installed setup.cfg
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
 
 demo: install
 	$(PY) examples/digits_demo.py
@@ -29,5 +34,9 @@ test-fast: install
 speed: install
 	$(PY) benchmarks/speed.py
 
+# The documentation site, in docs/_build/html; any warning fails the build.
+docs: $(VENV)/installed-docs
+	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info docs/_build docs/auto_examples docs/generated

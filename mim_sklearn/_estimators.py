@@ -58,7 +58,8 @@ _PARAMETERS = """\
         of ``n_prior_components`` diagonal Gaussians; "vamp" the VampPrior,
         the mean of the encoder's posteriors at ``n_prior_components``
         learnable pseudo-inputs that start at random training rows. MIM's
-        decoder-sampled pairs draw z from this prior.
+        decoder-sampled pairs draw z from its fixed anchor N(0, I) whatever
+        the prior, as the MIM paper defines its sample distribution.
     n_prior_components : int, default=100
         Components of the "mog" and "vamp" priors (the MIM paper uses 500
         for images); ignored by "standard". The VampPrior needs at least as
@@ -112,14 +113,14 @@ _PARAMETERS = """\
     ----------
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features seen during ``fit``, when X has string column
         names.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (``n_features_in_``,)
         Per-feature mean subtracted from X before it reaches the networks.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Per-feature divisor applied after centring (see ``scaling``).
-    n_categories_ : ndarray of shape (n_features_in_,)
+    n_categories_ : ndarray of shape (``n_features_in_``,)
         Categories of each feature; only with ``likelihood="categorical"``.
     n_iter_ : int
         Epochs trained so far.
