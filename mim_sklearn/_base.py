@@ -10,9 +10,10 @@ model lives in :mod:`mim_sklearn.nn`, the losses in
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from numbers import Integral, Real
 
 import numpy as np
@@ -67,8 +68,13 @@ def resolve_device(device: str) -> str:
         ) from error
 
 
-def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
-    """Offset and scale that bring X to the model's working units.
+def fit_scaling(
+    chunks: Iterable[np.ndarray], scaling: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale that bring data, given in row chunks, to working units.
+
+    The moments are accumulated over the chunks (one array, or the chunks of
+    data too large for memory), so the result is that of the whole data.
 
     ``"global"`` centres each feature and divides all of them by one common
     scale (the root mean square of the centred data), which keeps the
@@ -81,24 +87,28 @@ def fit_scaling(X: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> mean, scale = fit_scaling(np.array([[0.0, 0.0], [2.0, 4.0]]), "global")
+    >>> mean, scale = fit_scaling([np.array([[0.0, 0.0], [2.0, 4.0]])], "global")
     >>> mean.tolist(), scale.tolist()
     ([1.0, 2.0], [1.5811388300841898, 1.5811388300841898])
+    >>> halves = [np.array([[0.0, 0.0]]), np.array([[2.0, 4.0]])]
+    >>> np.allclose(fit_scaling(halves, "global"), (mean, scale))
+    True
     """
-    # Accumulate in row chunks: no temporary of X's size (think of MNIST).
+    # Accumulate in row slices: no temporary of a chunk's size (think of MNIST).
     moments = StandardScaler()
-    chunk_rows = max(1, _MOMENT_CHUNK_ELEMENTS // X.shape[1])
-    for start in range(0, X.shape[0], chunk_rows):
-        moments.partial_fit(X[start : start + chunk_rows])
+    for X in chunks:
+        slice_rows = max(1, _MOMENT_CHUNK_ELEMENTS // X.shape[1])
+        for start in range(0, X.shape[0], slice_rows):
+            moments.partial_fit(X[start : start + slice_rows])
     # StandardScaler judges constancy relative to a feature's mean, so data in
     # tiny units still counts as varying; it leaves such features unscaled.
     constant = moments.scale_ != np.sqrt(moments.var_)
     if scaling == "feature":
         scale = moments.scale_.copy()
     elif constant.all():
-        scale = np.ones(X.shape[1])
+        scale = np.ones(moments.n_features_in_)
     else:
-        scale = np.full(X.shape[1], np.sqrt(moments.var_.mean()))
+        scale = np.full(moments.n_features_in_, np.sqrt(moments.var_.mean()))
     scale[scale < np.finfo(np.float32).tiny] = 1.0
     return moments.mean_, scale
 
@@ -329,7 +339,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         The first call initialises the model (and the scaling, from this
         batch); later calls continue from where the last one stopped. There is
-        no early stopping.
+        no early stopping. For epochs over data in chunks, with the scaling
+        taken from all of them, see
+        :func:`mim_sklearn.out_of_core.partial_fit_epochs`.
 
         Parameters
         ----------
@@ -344,6 +356,33 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             The updated estimator.
         """
         first_call = not hasattr(self, "net_")
+        X = self._validated_batch(X, first_call)
+        if first_call:
+            self._initialize(X, check_random_state(self.random_state))
+        else:
+            self._check_codes(X)
+        self._train(X, 1, stop_early=False)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _initialize_from_chunks(self, chunks: Iterable) -> None:
+        """Prepare ``partial_fit`` from one pass over all the training data.
+
+        ``chunks`` yields the training data in row chunks. The scaling (or,
+        for categorical data, the categories), which ``partial_fit``'s first
+        call would take from its batch alone, comes from every chunk; the
+        VampPrior's pseudo-inputs start at rows of the first chunk. Nothing
+        is trained: every later ``partial_fit`` call continues from here.
+        """
+        chunks = iter(chunks)
+        first = self._validated_batch(next(chunks), first_call=True)
+        rest = (self._validated_batch(chunk, first_call=False) for chunk in chunks)
+        self._initialize(
+            first, check_random_state(self.random_state), itertools.chain([first], rest)
+        )
+
+    def _validated_batch(self, X, first_call: bool) -> np.ndarray:
+        """Validate a ``partial_fit`` batch; the first one sets the features."""
         X = validate_data(
             self,
             X,
@@ -352,24 +391,29 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             reset=first_call,
         )
         check_float32_range(X)
-        if first_call:
-            self._initialize(X, check_random_state(self.random_state))
-        else:
-            self._check_codes(X)
-        self._train(X, 1, stop_early=False)
-        return self
+        return X
 
-    def _initialize(self, X: np.ndarray, rng: np.random.RandomState) -> None:
-        """Build the scaling, the model and the training engine."""
+    def _initialize(
+        self,
+        X: np.ndarray,
+        rng: np.random.RandomState,
+        chunks: Iterable[np.ndarray] | None = None,
+    ) -> None:
+        """Build the scaling, the model and the training engine.
+
+        The scaling (or the categories) comes from X, or from ``chunks``
+        when given: all of the training data, of which X is a part.
+        """
         self.device_ = resolve_device(self.device)
+        chunks = [X] if chunks is None else chunks
         if self.likelihood == "categorical":
-            self.n_categories_ = category_counts(X)
+            self.n_categories_ = np.max([category_counts(c) for c in chunks], axis=0)
         elif self.likelihood == "bernoulli":
             check_unit_interval(X)
         if self.likelihood in ("categorical", "bernoulli"):  # X is used as it is
             self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
         else:
-            self.mean_, self.scale_ = fit_scaling(X, self.scaling)
+            self.mean_, self.scale_ = fit_scaling(chunks, self.scaling)
         self._seed = _seed(rng)
         self._build(X.shape[1], net_seed=_seed(rng))
         if self.prior == "vamp":
@@ -720,7 +764,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, ``n_features_in_``)
             Samples in X's units (float64), or integer codes (int64) with
             ``likelihood="categorical"``.
         Z : ndarray of shape (n_samples, n_components)
