@@ -18,7 +18,7 @@ from .gaussian import gaussian_log_prob, gaussian_rsample
 from .likelihoods import LIKELIHOODS
 from .architectures import ARCHITECTURES, ArchitectureSpec
 from .networks import initialize_parameters
-from .priors import PRIORS
+from .priors import PRIORS, _standard_normal_sample
 
 
 class LatentVariableModel(nn.Module):
@@ -155,11 +155,8 @@ class LatentVariableModel(nn.Module):
         fitted to the anchor's draws rather than drawing them itself, which
         would reward it for shrinking its own entropy.
         """
-        return torch.randn(
-            (n_samples, self.prior.n_components),
-            generator=generator,
-            device=self.input_offset.device,
-            dtype=self.input_offset.dtype,
+        return _standard_normal_sample(
+            n_samples, self.prior.n_components, generator, self.input_offset
         )
 
     def shared_prior_pass(self) -> contextlib.AbstractContextManager:

@@ -61,15 +61,25 @@ class StandardNormalPrior(nn.Module):
         encode_inputs: Encoder | None = None,
     ) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
-        return torch.randn(
-            (n_samples, self.n_components),
-            generator=generator,
-            device=self._zero.device,
-            dtype=self._zero.dtype,
-        )
+        return _standard_normal_sample(n_samples, self.n_components, generator,
+                                       self._zero)
 
     def extra_repr(self) -> str:
         return f"n_components={self.n_components}"
+
+
+def _standard_normal_sample(
+    n_samples: int,
+    n_components: int,
+    generator: torch.Generator | None,
+    like: torch.Tensor,
+) -> torch.Tensor:
+    """Draw ``n_samples`` rows of N(0, I) on the device and dtype of ``like``
+    (the standard prior and MIM's anchor draw alike)."""
+    return torch.randn(
+        (n_samples, n_components), generator=generator, device=like.device,
+        dtype=like.dtype,
+    )
 
 
 def _mixture_log_prob(
