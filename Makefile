@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # accepts a range (setup.cfg).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test test-fast install speed docs clean
+.PHONY: demo test test-fast install speed benchmarks-quick docs clean
 
 $(VENV)/installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ test-fast: install
 
 speed: install
 	$(PY) benchmarks/speed.py
+
+# Smoke runs (--quick) of the papers' experiments (docs/paper); each writes
+# *_quick results, which are git-ignored and never shown in the docs.
+PAPER_BENCHMARKS := $(sort $(wildcard benchmarks/paper_*.py)) benchmarks/mae.py
+
+benchmarks-quick: install
+	for script in $(PAPER_BENCHMARKS); do \
+		echo "== $$script --quick"; $(PY) $$script --quick || exit 1; \
+	done
 
 # The documentation site, in docs/_build/html; any warning fails the build.
 docs: $(VENV)/installed-docs

@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "datasets" / "mnist"
-RESULTS_DIR = REPO / "benchmarks" / "results"
+RESULTS_DIR = REPO / "docs" / "results"
 
 
 def timed(fn) -> float:
@@ -49,7 +49,7 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
 
 
 def write_results(name: str, results: dict) -> Path:
-    """Write results as JSON under benchmarks/results/."""
+    """Write results as JSON under docs/results/."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")

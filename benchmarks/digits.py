@@ -8,7 +8,7 @@ On raw ``load_digits()`` (no scaling by the user):
 * seconds of one default ``MIMEncoder`` fit on a fold's 1,437 rows;
 * a ``GridSearchCV`` over ``n_components`` in [2, 5, 10] with ``n_jobs=2``.
 
-Run ``python benchmarks/digits.py``; writes ``benchmarks/results/digits.json``.
+Run ``python benchmarks/digits.py``; writes ``docs/results/digits.json``.
 """
 
 from __future__ import annotations

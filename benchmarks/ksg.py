@@ -13,7 +13,7 @@ between x_m and z_m, so I(x; z) = -log(1 - rho**2) (2 dimensions times
    sorted-array range counts buy.
 
 Run ``python benchmarks/ksg.py`` (``--quick`` for a smoke run); it prints
-tables and writes ``benchmarks/results/ksg.json``.
+tables and writes ``docs/results/ksg.json``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
    a grid of z, drawn as the poster does (one panel per M).
 
 Run ``python benchmarks/mae.py`` (``--quick`` for a smoke run). It prints
-tables and writes ``benchmarks/results/mae.json`` and ``mae_categorical.png``.
+tables and writes ``docs/results/mae.json`` and ``mae_categorical.png``.
 """
 
 from __future__ import annotations

@@ -29,12 +29,12 @@ Cases: MNIST (60,000 training rows, the 10,000 test rows for 5-NN, the
 first 5,000 scored; 10 epochs in chunks of 9,600 rows) with the default
 ``scaling="global"``, and digits (``load_digits`` shuffled: 1,437 training
 rows, 360 held out; 30 epochs in chunks of 320 rows) with ``"global"`` and
-``"feature"`` scaling. The full run takes about 11 minutes on 2 CPU cores
-(each MNIST epoch about 9 s).
+``"feature"`` scaling. The full run takes about 12 minutes on 2 CPU cores
+(an MNIST epoch takes 8 to 11 s).
 
 Run ``python benchmarks/out_of_core.py`` (``--quick`` for a smoke run: 5,000
 MNIST rows and 1,000 test rows, 2 epochs; digits for 3 epochs); it prints a
-table and writes ``benchmarks/results/out_of_core.json``.
+table and writes ``docs/results/out_of_core.json``.
 """
 
 from __future__ import annotations

@@ -11,16 +11,21 @@ noisy machine measures reliably). Cases, on MNIST training rows:
 3. ``transform`` against a bare forward pass of the encoder.
 4. Scaling: seconds per epoch from 10,000 to 60,000 rows.
 5. Peak resident memory of a one-epoch fit on all 60,000 rows, measured with
-   ``/usr/bin/time -v`` in a child process, beside a child that only loads.
+   ``/usr/bin/time -v`` in child processes that stop at successive stages
+   (imports, the optimizer's first step, loading, fitting), so that what
+   each stage adds is read off beside the size of the data.
 
 Run ``python benchmarks/speed.py`` (``--quick`` for a smoke run); it prints
-tables and writes ``benchmarks/results/speed.json``.
+tables and writes ``docs/results/speed.json``. ``--compile`` only times the
+bare loop eager against the same loop through ``torch.compile`` (its first
+epoch compiles) and writes ``docs/results/speed_compile.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import subprocess
 import sys
 import warnings
@@ -49,22 +54,32 @@ def our_fit(cls, X, epochs):
         return est.fit(X)
 
 
-def bare_fit(objective, X, epochs):
-    """The loop a PyTorch user would write for the same model and objective."""
+def bare_fit(objective, X, epochs, compiled=False) -> list[float]:
+    """The loop a PyTorch user would write for the same model and objective.
+
+    With ``compiled``, each step (objective, backward, Adam) runs through
+    ``torch.compile``. Returns the seconds of each epoch.
+    """
     mean = X.mean(0)  # the same working units as scaling="global"
     scale = np.sqrt(((X - mean) ** 2).mean())
     model = LatentVariableModel(X.shape[1], **ARCH, seed=0)
     data = torch.from_numpy(((X - mean) / scale).astype(np.float32))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(0)
+
+    def step(x):
+        loss, _ = objective(model, x, generator=generator)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    if compiled:
+        step = torch.compile(step)
+    seconds = []
     for _ in range(epochs):
         order = torch.randperm(data.shape[0], generator=generator)
-        for index in order.split(BATCH):
-            loss, _ = objective(model, data[index], generator=generator)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return model
+        seconds.append(timed(lambda: [step(data[index]) for index in order.split(BATCH)]))
+    return seconds
 
 
 def fit_case(X, epochs, repeats):
@@ -123,6 +138,19 @@ def transform_case(est, X, repeats):
              medians["ours"] / medians["bare"]]]
 
 
+def compile_case(X, epochs):
+    """The bare loop eager and through ``torch.compile``: the compiled loop's
+    first epoch (which compiles) and the median of its later ones."""
+    rows = []
+    for name, objective in [("MIM", mim_objective), ("VAE", vae_objective)]:
+        eager = bare_fit(objective, X, epochs)
+        compiled = bare_fit(objective, X, epochs, compiled=True)
+        later = statistics.median(compiled[1:])
+        rows.append([name, statistics.median(eager), compiled[0], later,
+                     later / statistics.median(eager)])
+    return rows
+
+
 def scaling_case(X_all, sizes):
     rows = []
     for n in sizes:
@@ -132,8 +160,7 @@ def scaling_case(X_all, sizes):
 
 
 def peak_rss_mb(mode: str) -> float:
-    """Peak resident MB of a child that imports everything ("import"), also
-    loads MNIST ("load"), and also fits one epoch on it ("fit")."""
+    """Peak resident MB of a child process in one of ``MEMORY_STAGES``."""
     child = (
         "import sys; sys.path.insert(0, 'benchmarks'); import speed; "
         f"speed.memory_child({mode!r})"
@@ -144,20 +171,57 @@ def peak_rss_mb(mode: str) -> float:
     return int(kb.group(1)) / 1024
 
 
+# Each stage does what the one before it did, and one thing more.
+MEMORY_STAGES = {
+    "import": "import torch, scikit-learn, mim_sklearn",
+    "optimizer": "+ the first zero_grad of a torch.optim.Adam (imports torch._dynamo)",
+    "load": "+ load the 60,000 MNIST rows as float32",
+    "fit": "+ fit MIMEncoder for one epoch",
+}
+
+
 def memory_child(mode: str) -> None:
-    if mode == "import":
-        return
-    X, _ = load_mnist(MNIST_DIR)
+    stages = list(MEMORY_STAGES)
+    if stages.index(mode) >= stages.index("optimizer"):
+        # Every torch.optim optimizer imports torch._dynamo on its first
+        # zero_grad or step (torch 2.x wraps them in _disable_dynamo).
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)]).zero_grad()
+    if stages.index(mode) >= stages.index("load"):
+        X, _ = load_mnist(MNIST_DIR)
     if mode == "fit":
         our_fit(MIMEncoder, X, 1)
+
+
+def memory_case(data_mb: float) -> list[list]:
+    """Peak resident MB at each stage and what that stage added."""
+    rows, before = [], 0.0
+    for stage, what in MEMORY_STAGES.items():
+        peak = peak_rss_mb(stage)
+        rows.append([what, peak, peak - before, (peak - before) / data_mb])
+        before = peak
+    return rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--compile", action="store_true",
+                        help="only time the bare loop through torch.compile")
     args = parser.parse_args()
     torch.manual_seed(0)
     X_all, _ = load_mnist(MNIST_DIR)
+    if args.compile:
+        rows = compile_case(X_all[:10_000], 4)
+        print_table("Bare loop, 10,000 rows: eager against torch.compile (seconds)",
+                    ["objective", "eager epoch", "compiled 1st epoch",
+                     "compiled later epochs", "ratio"], rows)
+        keys = ["objective", "eager_epoch_s", "compiled_first_epoch_s",
+                "compiled_epoch_s", "ratio"]
+        path = write_results("speed_compile", {
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "torch_compile": [dict(zip(keys, r)) for r in rows]})
+        print(f"\nwrote {path}")
+        return
     n_rows, epochs, repeats = (2000, 1, 2) if args.quick else (10_000, 2, 3)
     X = X_all[:n_rows]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -177,21 +241,20 @@ def main():
     print_table("Fit time per epoch against rows (MIM)",
                 ["rows", "seconds", "us per row"], scaling)
 
-    memory = {}
+    memory = []
     if not args.quick:
-        memory = {"imports only": peak_rss_mb("import"),
-                  "imports + load": peak_rss_mb("load"),
-                  "imports + load + fit": peak_rss_mb("fit"),
-                  "float32 data": X_all.nbytes / 2**20}
-        memory["fit - load"] = memory["imports + load + fit"] - memory["imports + load"]
-        print_table("Peak resident memory, 60,000 MNIST rows (MB)",
-                    ["what", "MB"], [[k, v] for k, v in memory.items()])
+        data_mb = X_all.nbytes / 2**20
+        memory = memory_case(data_mb)
+        print_table(f"Peak resident memory, 60,000 MNIST rows ({data_mb:.0f} MB "
+                    "as float32)", ["stage", "peak MB", "added MB", "added / data"],
+                    memory)
     path = write_results("speed_quick" if args.quick else "speed", {
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "side_by_side": [dict(zip(["case", "ours_s", "baseline_s", "ratio"], r))
                          for r in timing],
         "scaling": [dict(zip(["rows", "seconds", "us_per_row"], r)) for r in scaling],
-        "peak_rss_mb": memory,
+        "peak_rss_mb": [dict(zip(["stage", "peak_mb", "added_mb", "added_per_data"], r))
+                        for r in memory],
     })
     print(f"\nwrote {path}")
 

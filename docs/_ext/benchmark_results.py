@@ -1,11 +1,11 @@
-"""Tables of the benchmark results, read from ``benchmarks/results/*.json``.
+"""Tables of the benchmark results, read from ``docs/results/*.json``.
 
 The numbers on the results page are read from the JSON files the benchmark
 scripts write, each time the documentation is built, so the page cannot
 drift from them. Two directives:
 
 ``.. benchmark-results:: NAME``
-    The tables of ``benchmarks/results/NAME.json`` and its figures
+    The tables of ``docs/results/NAME.json`` and its figures
     (``NAME*.png``), after a line naming the script and the command that
     wrote them (options ``:script:``, default ``benchmarks/NAME.py``, and
     ``:command:``). When the file does not exist, a note says the benchmark
@@ -14,8 +14,10 @@ drift from them. Two directives:
 ``.. benchmark-other-results::``
     A section for each results file that no ``benchmark-results`` directive
     earlier on the page showed: a benchmark added since the page was written.
+    Option ``:exclude:``, file-name patterns (``fnmatch``, separated by
+    spaces) of results that other pages show.
 
-Smoke runs (``*_quick.json``, ``*_quick.png``) are never shown. Tables are
+Smoke runs (``*_quick.json``, ``*_quick*.png``) are never shown. Tables are
 laid out generically from the JSON's shape (plain values, lists of records,
 mappings), with readable names for the columns the page knows about; a key
 it does not know is shown under its own name.
@@ -27,13 +29,14 @@ import ast
 import json
 import math
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-_RESULTS = Path("benchmarks") / "results"
+_RESULTS = Path("docs") / "results"
 
 # Titles of the tables, by (results file, key); others are the key in words.
 _TITLES = {
@@ -48,10 +51,32 @@ _TITLES = {
     ("mae", "categorical"): "Uniform categorical data: growing targets",
     ("speed", "side_by_side"): "mim_sklearn beside bare PyTorch loops",
     ("speed", "scaling"): "One MIM training epoch, growing rows",
-    ("speed", "peak_rss_mb"): "Peak resident memory (MB), one epoch on 60,000 rows",
-    ("model_zoo", "results"): "Binarized MNIST test set",
-    ("model_zoo", "settings"): "Estimator settings",
+    ("speed", "peak_rss_mb"): "Peak resident memory of one-epoch fits on 60,000 "
+                              "MNIST rows, stage by stage",
+    ("paper_images_mnist", "results"): "Binarized MNIST test set",
+    ("paper_images_mnist", "settings"): "Estimator settings",
+    ("paper_images_fashion", "results"): "Binarized Fashion-MNIST test set",
+    ("paper_images_fashion", "settings"): "Estimator settings",
+    ("paper_fashion_pca", "beside_paper"): "Test-set measures beside the paper's Fig. 3 "
+                                           "(mean ± s.d. over seeds)",
+    ("paper_fashion_pca", "summary"): "Means and standard deviations over seeds",
+    ("paper_fashion_pca", "runs"): "Each fit",
 }
+
+# The two mixture experiments' tables (paper_mixture_2d, paper_mixture_20d).
+_MIXTURE_TITLES = {
+    "mutual_information": "KSG I(x; z), k = 5 (nats), test rows",
+    "test_nll": "Test NLL (nats a row), K = 1000; paper: a one-draw bound, "
+                "another quantity",
+    "reconstruction_rmse": "Reconstruction RMSE of the posterior mean; paper: "
+                           "distance to a decoder draw, another quantity",
+    "knn5_accuracy": "5-NN accuracy of the component, posterior means",
+    "knn5_accuracy_draws": "5-NN accuracy of the component, one posterior draw "
+                           "per row (the paper's measure)",
+    "per_seed": "Each fit",
+}
+_TITLES.update({(name, key): title for name in ("paper_mixture_2d", "paper_mixture_20d")
+                for key, title in _MIXTURE_TITLES.items()})
 
 # Column names, by (results file, key) or by key alone.
 _LABELS = {
@@ -107,6 +132,54 @@ _LABELS = {
     "prior": "prior",
     "knn5_test_accuracy": "5-NN test accuracy",
     "test_log_likelihood": "test log-likelihood",
+    "train_s": "training (s)",
+    "peak_anon_mb": "peak anonymous memory (MB)",
+    ("out_of_core", "peak_rss_mb"): "peak resident memory (MB)",
+    "stage": "stage",
+    "peak_mb": "peak resident (MB)",
+    "added_mb": "added by the stage (MB)",
+    "added_per_data": "added / float32 data",
+    "hidden_units": "hidden units",
+    "latent_dims": "latent dimensions",
+    "seeds_run": "seeds run",
+    "mean": "ours, mean",
+    "std": "ours, s.d.",
+    "paper": "paper (read off its figure)",
+    "mutual_information": "KSG I(x; z)",
+    "test_nll": "test NLL",
+    "reconstruction_rmse": "reconstruction RMSE",
+    "knn5_accuracy": "5-NN acc. (means)",
+    "knn5_accuracy_draws": "5-NN acc. (draws)",
+    "wall_s": "wall time (s)",
+    "test_rows": "test rows",
+    "scored_rows": "test rows scored (NLL)",
+    "max_iter": "max epochs",
+    "image_shape": "image shape",
+    "n_prior_components": "prior components",
+    "learning_rate_init": "learning rate",
+    "n_iter_no_change": "patience (epochs)",
+    "warmup_epochs": "warm-up epochs",
+    "paper_source": "paper's values",
+    ("paper_fashion_pca", "n_components"): "latent dimension",
+    ("paper_fashion_pca", "test_rows"): "test images",
+    "n_seeds": "seeds",
+    "mi_ksg": "KSG I(x; z) (nats)",
+    "mi_ksg_paper": "paper",
+    "nll_one_draw_paper": "paper",
+    "recon_distance_paper": "paper",
+    "knn5_sampled_paper": "paper",
+    "nll_one_draw": "test NLL, one draw (nats)",
+    "nll": "test NLL, K = 1000 (nats)",
+    "recon_distance": "mean distance to reconstruction",
+    "rmse": "reconstruction RMSE",
+    "knn5_sampled": "5-NN accuracy, sampled codes",
+    "knn5": "5-NN accuracy, posterior means",
+    "pca_components": "principal components",
+    "pca_variance_kept": "variance kept by PCA",
+    "validation_fraction": "validation fraction",
+    "latent_sizes": "latent dimensions run",
+    ("paper_mixture_2d", "seeds"): "seeds planned",
+    ("paper_mixture_20d", "seeds"): "seeds planned",
 }
 
 
@@ -275,7 +348,7 @@ class _ResultsBase(SphinxDirective):
     def _figures(self, name: str) -> list[nodes.Node]:
         """Figures ``NAME*.png`` of the results folder, captioned by file name."""
         pngs = sorted(p for p in (self._repo() / _RESULTS).glob(f"{name}*.png")
-                      if not p.stem.endswith("_quick"))
+                      if "_quick" not in p.stem)
         figures = []
         for png in pngs:
             self.env.note_dependency(str(png))
@@ -343,13 +416,17 @@ class BenchmarkResults(_ResultsBase):
 class OtherBenchmarkResults(_ResultsBase):
     """``.. benchmark-other-results::``: files no directive above showed."""
 
+    option_spec = {"exclude": directives.unchanged}
+
     def run(self):
+        excluded = self.options.get("exclude", "").split()
         results = self._repo() / _RESULTS
         self.env.note_dependency(str(results))
         out = []
         for path in sorted(results.glob("*.json")):
             name = path.stem
-            if name.endswith("_quick") or name in self._shown():
+            if (name.endswith("_quick") or name in self._shown()
+                    or any(fnmatch(name, pattern) for pattern in excluded)):
                 continue
             section = nodes.section(ids=[f"results-{name.replace('_', '-')}"])
             section += nodes.title(text=name.replace("_", " ").capitalize())
