@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # accepts a range (setup.cfg).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test test-fast install speed benchmarks-quick docs clean
+.PHONY: demo test test-fast test-oldest install speed benchmarks-quick docs clean
 
 $(VENV)/installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,21 +31,42 @@ test: install
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
+# The oldest versions setup.cfg claims, in a second environment: the
+# constraints file pins every floor of install_requires and of the test extra
+# exactly (torch included: 2.4 has no CPU-only wheel on PyPI, so this installs
+# the CUDA build with its nvidia-* and triton wheels, 2.8 GB). Runs the fast tests.
+OLDEST_VENV := .venv-oldest
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+OLDEST_PINS := requirements/oldest.txt
+
+$(OLDEST_VENV)/installed: setup.cfg pyproject.toml $(OLDEST_PINS)
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install --quiet --upgrade pip
+	$(OLDEST_PY) -m pip install --quiet -c $(OLDEST_PINS) torch
+	$(OLDEST_PY) -m pip install --quiet -c $(OLDEST_PINS) -e ".[test]"
+	touch $@
+
+test-oldest: $(OLDEST_VENV)/installed
+	$(OLDEST_PY) -m pytest -m "not slow"
+
 speed: install
 	$(PY) benchmarks/speed.py
 
-# Smoke runs (--quick) of the papers' experiments (docs/paper); each writes
-# *_quick results, which are git-ignored and never shown in the docs.
+# Smoke runs (--quick) of the papers' experiments (docs/paper) and of the GPU
+# check on the CPU; each writes *_quick results, which are git-ignored and
+# never shown in the docs.
 PAPER_BENCHMARKS := $(sort $(wildcard benchmarks/paper_*.py)) benchmarks/mae.py
 
 benchmarks-quick: install
 	for script in $(PAPER_BENCHMARKS); do \
 		echo "== $$script --quick"; $(PY) $$script --quick || exit 1; \
 	done
+	@echo "== benchmarks/device_check.py --device cpu --quick"
+	$(PY) benchmarks/device_check.py --device cpu --quick
 
 # The documentation site, in docs/_build/html; any warning fails the build.
 docs: $(VENV)/installed-docs
 	$(PY) -m sphinx -b html -W --keep-going docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) build *.egg-info docs/_build docs/auto_examples docs/generated
+	rm -rf $(VENV) $(OLDEST_VENV) build *.egg-info docs/_build docs/auto_examples docs/generated

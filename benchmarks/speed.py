@@ -47,27 +47,28 @@ BATCH = 128
 K = 1000
 
 
-def our_fit(cls, X, epochs):
+def our_fit(cls, X, epochs, device="cpu"):
     est = cls(**ARCH, batch_size=BATCH, max_iter=epochs, warmup_epochs=0,
-              early_stopping=False, n_iter_no_change=epochs + 1, device="cpu",
+              early_stopping=False, n_iter_no_change=epochs + 1, device=device,
               random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(X)
 
 
-def bare_fit(objective, X, epochs, compiled=False) -> list[float]:
+def bare_fit(objective, X, epochs, compiled=False, device="cpu") -> list[float]:
     """The loop a PyTorch user would write for the same model and objective.
 
     With ``compiled``, each step (objective, backward, Adam) runs through
-    ``torch.compile``. Returns the seconds of each epoch.
+    ``torch.compile``. Returns the seconds of each epoch, on ``device``
+    (a CUDA epoch ends when its queued steps have run).
     """
     mean = X.mean(0)  # the same working units as scaling="global"
     scale = np.sqrt(((X - mean) ** 2).mean())
-    model = LatentVariableModel(X.shape[1], **ARCH, seed=0)
-    data = torch.from_numpy(((X - mean) / scale).astype(np.float32))
+    model = LatentVariableModel(X.shape[1], **ARCH, seed=0).to(device)
+    data = torch.from_numpy(((X - mean) / scale).astype(np.float32)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator(device).manual_seed(0)
 
     def step(x):
         loss, _ = objective(model, x, generator=generator)
@@ -75,12 +76,18 @@ def bare_fit(objective, X, epochs, compiled=False) -> list[float]:
         loss.backward()
         optimizer.step()
 
+    def epoch(order):
+        for index in order.split(BATCH):
+            step(data[index])
+        if data.is_cuda:
+            torch.cuda.synchronize(data.device)
+
     if compiled:
         step = torch.compile(step)
     seconds = []
     for _ in range(epochs):
-        order = torch.randperm(data.shape[0], generator=generator)
-        seconds.append(timed(lambda: [step(data[index]) for index in order.split(BATCH)]))
+        order = torch.randperm(data.shape[0], generator=generator, device=device)
+        seconds.append(timed(lambda: epoch(order)))
     return seconds
 
 

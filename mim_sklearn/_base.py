@@ -47,10 +47,34 @@ _TRANSFORM_CHUNK_ROWS = 2**16
 # Values per chunk when accumulating the scaling moments (in float64): 8 MB.
 _MOMENT_CHUNK_ELEMENTS = 2**20
 _MAX_SEED = 2**31 - 1
+# What every array becomes where it enters. C order: the same values in
+# another layout (a Fortran-ordered DataFrame, a strided slice) take another
+# path through the matrix products and round differently in the last bit, and
+# a row's code must depend on its values alone.
+_INPUT_FORMAT = {"dtype": [np.float64, np.float32], "order": "C"}
+
+
+def available_devices() -> list[str]:
+    """The torch devices this machine can compute on.
+
+    Examples
+    --------
+    >>> available_devices()[0]
+    'cpu'
+    """
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps:0")
+    return devices
 
 
 def resolve_device(device: str) -> str:
     """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``.
+
+    Any other device is checked: a ValueError names the available devices
+    when it is malformed or not present on this machine.
 
     Examples
     --------
@@ -60,12 +84,23 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        return str(torch.device(device))
+        resolved = torch.device(device)
     except RuntimeError as error:
         raise ValueError(
             f"device={device!r} is not a torch device; use 'auto', 'cpu', "
             "'cuda' or 'cuda:<index>'."
         ) from error
+    available = available_devices()
+    present = resolved.type == "cpu" or str(resolved) in available or (
+        resolved.index is None and f"{resolved.type}:0" in available
+    )
+    if not present:
+        raise ValueError(
+            f"device={device!r} is not available on this machine (available: "
+            f"{', '.join(available)}); use device='auto' to train on a GPU when "
+            "there is one and on the CPU otherwise."
+        )
+    return str(resolved)
 
 
 def fit_scaling(
@@ -309,7 +344,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         X = validate_data(
             self,
             X,
-            dtype=[np.float64, np.float32],
+            **_INPUT_FORMAT,
             ensure_min_samples=2,
             reset=not continuing,
         )
@@ -386,7 +421,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         X = validate_data(
             self,
             X,
-            dtype=[np.float64, np.float32],
+            **_INPUT_FORMAT,
             ensure_min_samples=2 if first_call else 1,
             reset=first_call,
         )
@@ -618,7 +653,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, **_INPUT_FORMAT, reset=False)
         self._check_codes(X)
         return X
 
@@ -736,7 +771,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             Decoder means.
         """
         check_is_fitted(self)
-        Z = check_array(Z, dtype=[np.float64, np.float32])
+        Z = check_array(Z, **_INPUT_FORMAT)
         if Z.shape[1] != self.n_components:
             raise ValueError(
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes "

@@ -281,15 +281,15 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
 
 
 def _available_device(device: str) -> str:
-    resolved = resolve_device(device)
-    if torch.device(resolved).type == "cuda" and not torch.cuda.is_available():
+    try:
+        return resolve_device(device)
+    except ValueError:
         warnings.warn(
-            f"The estimator asks for device={device!r}, but no CUDA device is "
-            "available: loading it on the CPU.",
+            f"The estimator asks for device={device!r}, which is not available "
+            "here: loading it on the CPU.",
             DeviceWarning,
         )
         return "cpu"
-    return resolved
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

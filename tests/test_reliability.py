@@ -221,3 +221,19 @@ def test_large_inputs_are_processed_in_bounded_chunks(monkeypatch):
     # 2**10 row-draw pairs per chunk: 256 rows of 4 draws.
     assert log_p.shape == (200_000,) and max(rows_seen) == 256
     np.testing.assert_allclose(log_p[-300:], est.score_samples(X[-300:]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("device", ["cuda", f"cuda:{torch.cuda.device_count()}"])
+def test_a_missing_device_is_a_value_error_that_names_the_available_ones(device, digits):
+    X, _ = digits
+    est = MIMEncoder(**{**SMALL, "device": device})
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ValueError, match=r"not available .*\(available: cpu.*device='auto'"):
+        est.fit(X)
+    assert not hasattr(est, "net_")
+
+
+def test_a_malformed_device_is_a_value_error(digits):
+    with pytest.raises(ValueError, match="is not a torch device"):
+        MIMEncoder(**{**SMALL, "device": "gpu"}).fit(digits[0])
