@@ -252,6 +252,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         "architecture": [StrOptions(set(ARCHITECTURES)), callable],
         "image_shape": ["array-like", None],
         "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "decoder_variance": [StrOptions({"shared", "decoded"})],
         "prior": [StrOptions(set(PRIORS))],
         "n_prior_components": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"global", "feature"})],
@@ -280,6 +281,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         architecture="mlp",
         image_shape=None,
         likelihood="gaussian",
+        decoder_variance="shared",
         prior="standard",
         n_prior_components=100,
         scaling="global",
@@ -304,6 +306,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.architecture = architecture
         self.image_shape = image_shape
         self.likelihood = likelihood
+        self.decoder_variance = decoder_variance
         self.prior = prior
         self.n_prior_components = n_prior_components
         self.scaling = scaling
@@ -489,11 +492,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             activation=self.activation,
             likelihood=self.likelihood,
             prior=self.prior,
-            likelihood_options=(
-                {"n_categories": self.n_categories_.tolist()}
-                if self.likelihood == "categorical"
-                else None
-            ),
+            likelihood_options=self._likelihood_options(),
             prior_options=(
                 None
                 if self.prior == "standard"
@@ -533,6 +532,14 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 ),
             ],
         ).initialize()
+
+    def _likelihood_options(self) -> dict:
+        """Keyword arguments of the likelihood's constructor."""
+        if self.likelihood == "categorical":
+            return {"n_categories": self.n_categories_.tolist()}
+        if self.likelihood == "gaussian":
+            return {"variance": self.decoder_variance}
+        return {}
 
     def _train(
         self,

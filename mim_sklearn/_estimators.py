@@ -50,9 +50,16 @@ _PARAMETERS = """\
         independent categorical variables; the encoders see them one-hot,
         ``scaling`` does not apply, :meth:`sample` returns codes and
         :meth:`inverse_transform` the most probable code. Both discrete
-        likelihoods use X as it is (no ``scaling``), and their decoder draws
-        are trained with the score-function (REINFORCE) estimator in MIM and
-        the mutual autoencoder.
+        likelihoods use X as it is (no ``scaling``). MIM's decoder-sampled
+        pairs use the decoder's mean for them (see Notes of
+        :class:`MIMEncoder`); the mutual autoencoder trains its decoder draws
+        with the score-function (REINFORCE) estimator.
+    decoder_variance : {"shared", "decoded"}, default="shared"
+        The variance of the "gaussian" likelihood: "shared", one learned
+        variance per feature for every z; "decoded", the decoder outputs a
+        variance per feature for each z beside the mean (the MIM paper's
+        reference code for its toy data). Ignored by the discrete
+        likelihoods.
     prior : {"standard", "mog", "vamp"}, default="standard"
         Latent prior p(z): "standard" is N(0, I); "mog" a learnable mixture
         of ``n_prior_components`` diagonal Gaussians; "vamp" the VampPrior,
@@ -209,11 +216,18 @@ MIMEncoder.__doc__ = _docstring(
     1/2 (P(x) q(z|x) + P(z) p(x|z)) to the encoding joint q(z|x) q(x) and the
     decoding joint p(x|z) p(z) ([1]_, eq. 8). Each batch holds as many
     encoder-sampled pairs (x from the data, z ~ q(z|x)) as decoder-sampled
-    pairs (z ~ p(z), x ~ p(x|z)). The data prior q(x) is the decoder's
-    marginal, estimated with one importance draw (Algorithm 2). The warm-up
-    weight multiplies the cross-entropy to q(z|x) q(x). MIM typically needs
-    more epochs than a VAE and favours high mutual information between x and z
-    with a consistent encoder and decoder.
+    pairs (z from the anchor N(0, I), x from p(x|z)). The data prior q(x) is
+    the decoder's marginal, estimated with one importance draw (Algorithm 2).
+    During the warm-up the prior enters as p(z)^beta, beta rising from 0 to
+    1, so that its weight against the reconstruction ramps up, and the
+    decoder-sampled pairs join once beta reaches 1 (as in the paper's
+    reference code). For continuous x these pairs draw x ~ p(x|z) with the
+    reparameterisation trick; for discrete x they use the decoder's mean,
+    detached, with log q(x) taken as log p(x|z) at the anchor's z (the
+    reference code's choice), so they train the encoder to invert the
+    decoder and never push the decoder's outputs to saturation. MIM
+    typically needs more epochs than a VAE and favours high mutual
+    information between x and z with a consistent encoder and decoder.
 """,
     _EXAMPLE.format(name="MIMEncoder"),
 )
@@ -221,8 +235,10 @@ AMIMEncoder.__doc__ = _docstring(
     "Representation learning with the asymmetric Mutual Information Machine.",
     """
     A-MIM is MIM with encoder-sampled pairs only ([1]_, eq. 12): it never
-    samples the decoder during training, which makes each step cheaper. The
-    warm-up weight multiplies the cross-entropy to q(z|x) q(x).
+    samples the decoder during training, which makes each step cheaper.
+    With the marginal q(x), an encoder-sampled pair's loss is
+    -(log p(x|z) + beta log p(z)), where the warm-up weight beta rises from
+    0 to 1.
 """,
     _EXAMPLE.format(name="AMIMEncoder"),
 )
@@ -247,6 +263,7 @@ class MAEEncoder(BaseLatentEncoder):
         architecture="mlp",
         image_shape=None,
         likelihood="gaussian",
+        decoder_variance="shared",
         prior="standard",
         n_prior_components=100,
         scaling="global",
@@ -272,6 +289,7 @@ class MAEEncoder(BaseLatentEncoder):
             architecture=architecture,
             image_shape=image_shape,
             likelihood=likelihood,
+            decoder_variance=decoder_variance,
             prior=prior,
             n_prior_components=n_prior_components,
             scaling=scaling,

@@ -7,10 +7,16 @@ to whoever logs, so that training pays no extra tensor operations). The
 per-pair losses are pure functions of log-probabilities so they can be
 checked against a hand computation.
 
-``beta`` is the warm-up weight, ramped from 0 to 1 over the first epochs:
-MIM weights the cross-entropy to the encoding joint q(x, z) with it, as the
-MIM paper's reference code does; the VAE weights the KL term (the usual KL
-annealing). At ``beta=1`` every objective is exactly its paper's loss.
+``beta`` is the warm-up weight, ramped from 0 to 1 over the first epochs.
+MIM and A-MIM raise the prior to the power ``beta`` (p(z)^beta in the
+decoding joint and in the marginal q(x)), as the MIM paper's reference code
+does: with the marginal q(x), an encoder-sampled pair's loss is
+``-(log p(x|z) + beta log p(z))``, so the prior's weight against the
+reconstruction really ramps from 0. (A weight on the encoding joint's
+cross-entropy instead would only rescale that loss, which Adam ignores.)
+MIM's decoder-sampled pairs join once the warm-up is over. The VAE weights
+its KL term (the usual KL annealing). At ``beta=1`` every objective is
+exactly its paper's loss.
 """
 
 from __future__ import annotations
@@ -30,20 +36,17 @@ def mim_pair_loss(
     log_p_z: torch.Tensor,
     log_q_z_given_x: torch.Tensor,
     log_q_x: torch.Tensor,
-    beta: float = 1.0,
 ) -> torch.Tensor:
     """MIM loss of each (x, z) pair drawn from the sample mixture.
 
     The mean of the cross-entropies to the decoding joint p(x, z) and to the
     encoding joint q(x, z) (the MIM paper's eq. 8), evaluated at one pair:
-    ``-1/2 (log p(x|z) + log p(z) + beta (log q(z|x) + log q(x)))``.
+    ``-1/2 (log p(x|z) + log p(z) + log q(z|x) + log q(x))``.
 
     Parameters
     ----------
     log_p_x_given_z, log_p_z, log_q_z_given_x, log_q_x : torch.Tensor
         Log-probabilities of each pair, shape ``(n_pairs,)``.
-    beta : float, default=1.0
-        Warm-up weight of the encoding joint's cross-entropy.
 
     Returns
     -------
@@ -56,7 +59,7 @@ def mim_pair_loss(
     >>> mim_pair_loss(-one, -one, -one, -one)
     tensor([2.])
     """
-    return -0.5 * (log_p_x_given_z + log_p_z + beta * (log_q_z_given_x + log_q_x))
+    return -0.5 * (log_p_x_given_z + log_p_z + log_q_z_given_x + log_q_x)
 
 
 def vae_pair_loss(
@@ -128,7 +131,10 @@ def score_function_surrogate(values: torch.Tensor, log_prob: torch.Tensor) -> to
 
 
 def encoder_sampled_terms(
-    model: LatentVariableModel, x: torch.Tensor, generator: torch.Generator | None
+    model: LatentVariableModel,
+    x: torch.Tensor,
+    generator: torch.Generator | None,
+    prior_weight: float = 1.0,
 ) -> Terms:
     """Log-probabilities of pairs x from the data, z ~ q(z|x).
 
@@ -144,6 +150,9 @@ def encoder_sampled_terms(
         Data rows.
     generator : torch.Generator or None
         Source of the noise, on ``x``'s device.
+    prior_weight : float, default=1.0
+        The warm-up's power of the prior: ``log_p_z`` is ``prior_weight *
+        log p(z)``, and log q(x) the decoder's marginal under that prior.
 
     Returns
     -------
@@ -161,7 +170,7 @@ def encoder_sampled_terms(
     mean, log_var = model.encode(x)
     z = model.rsample_posterior(mean, log_var, generator)
     log_p_x_given_z = model.log_p_x_given_z(x, model.decode(z))
-    log_p_z = model.log_p_z(z)
+    log_p_z = prior_weight * model.log_p_z(z)
     log_q_z_given_x = model.log_q_z_given_x(z, mean, log_var)
     return {
         "log_p_x_given_z": log_p_x_given_z,
@@ -174,14 +183,23 @@ def encoder_sampled_terms(
 def decoder_sampled_terms(
     model: LatentVariableModel, n_pairs: int, generator: torch.Generator | None
 ) -> Terms:
-    """Log-probabilities of pairs z ~ P(z), x ~ p(x|z).
+    """Log-probabilities of pairs z ~ P(z), x from p(x|z).
 
     z comes from MIM's anchor P(z) = N(0, I) (the sample distribution's
-    latent half), whatever the prior p(z) that scores it. x is drawn with
-    the reparameterisation trick, so gradients reach the decoder through the
-    sample; a discrete likelihood's draws carry no gradient, and its caller
-    adds :func:`score_function_surrogate`. log q(x) is a one-sample
+    latent half), whatever the prior p(z) that scores it.
+
+    Continuous x is drawn with the reparameterisation trick, so gradients
+    reach the decoder through the sample, and log q(x) is a one-sample
     importance estimate with a fresh draw z' ~ q(z|x).
+
+    Discrete x is the decoder's mean, detached (pixel probabilities; for
+    categorical data, category probabilities where the encoder reads one-hot
+    codes), and log q(x) is log p(x|z) at the anchor's z, as the MIM paper's
+    reference code does. Through a detached mean, log p(x|z) has no gradient
+    in the decoder's output, so these pairs train the encoder (to invert the
+    decoder) and the prior, and never the decoder: a decoder trained at its
+    own discrete draws would be rewarded for lowering its entropy, until its
+    outputs saturate.
 
     Parameters
     ----------
@@ -205,15 +223,24 @@ def decoder_sampled_terms(
     """
     z = model.sample_anchor(n_pairs, generator)
     params = model.decode(z)
-    x = model.likelihood.sample(params, generator)
-    mean, log_var = model.encode(x)
+    likelihood = model.likelihood
+    if likelihood.discrete:
+        inputs = likelihood.expected_encoder_input(params).detach()
+        log_p_x_given_z = likelihood.log_prob_of_encoder_input(inputs, params)
+        log_q_x = log_p_x_given_z
+        mean, log_var = model.encode_inputs(inputs)
+    else:
+        x = likelihood.sample(params, generator)
+        log_p_x_given_z = model.log_p_x_given_z(x, params)
+        mean, log_var = model.encode(x)
+        log_q_x = model.importance_log_likelihood(
+            x, 1, generator, posterior=(mean, log_var)
+        )
     return {
-        "log_p_x_given_z": model.log_p_x_given_z(x, params),
+        "log_p_x_given_z": log_p_x_given_z,
         "log_p_z": model.log_p_z(z),
         "log_q_z_given_x": model.log_q_z_given_x(z, mean, log_var),
-        "log_q_x": model.importance_log_likelihood(
-            x, 1, generator, posterior=(mean, log_var)
-        ),
+        "log_q_x": log_q_x,
     }
 
 
@@ -231,7 +258,9 @@ def mim_objective(
     """Symmetric MIM: half the pairs encoder-sampled, half decoder-sampled.
 
     One decoder-sampled pair is drawn for each data row, and the loss is the
-    mean of :func:`mim_pair_loss` over all pairs.
+    mean of :func:`mim_pair_loss` over all pairs. During the warm-up
+    (``beta < 1``) only the encoder-sampled pairs are used, with the prior
+    raised to the power ``beta``: the loss is then :func:`amim_objective`'s.
 
     Parameters
     ----------
@@ -250,7 +279,7 @@ def mim_objective(
         Scalar loss.
     terms : dict of str to torch.Tensor
         The detached log-probabilities of each pair, prefixed ``enc_`` and
-        ``dec_``.
+        (after the warm-up) ``dec_``.
 
     Examples
     --------
@@ -259,14 +288,13 @@ def mim_objective(
     >>> loss.shape
     torch.Size([])
     """
+    if beta < 1.0:
+        return amim_objective(model, x, beta=beta, generator=generator)
     encoder_terms = encoder_sampled_terms(model, x, generator)
     decoder_terms = decoder_sampled_terms(model, x.shape[0], generator)
-    decoder_loss = mim_pair_loss(**decoder_terms, beta=beta)
-    if model.likelihood.discrete:
-        decoder_loss = score_function_surrogate(
-            decoder_loss, decoder_terms["log_p_x_given_z"]
-        )
-    loss = 0.5 * (mim_pair_loss(**encoder_terms, beta=beta).mean() + decoder_loss.mean())
+    loss = 0.5 * (
+        mim_pair_loss(**encoder_terms).mean() + mim_pair_loss(**decoder_terms).mean()
+    )
     return loss, {
         **_detached(encoder_terms, "enc_"),
         **_detached(decoder_terms, "dec_"),
@@ -291,8 +319,8 @@ def amim_objective(
     >>> sorted(terms)[0]
     'enc_log_p_x_given_z'
     """
-    terms = encoder_sampled_terms(model, x, generator)
-    return mim_pair_loss(**terms, beta=beta).mean(), _detached(terms, "enc_")
+    terms = encoder_sampled_terms(model, x, generator, prior_weight=beta)
+    return mim_pair_loss(**terms).mean(), _detached(terms, "enc_")
 
 
 def vae_objective(

@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from mim_sklearn import load, save
-from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.nn.likelihoods import CategoricalLikelihood
-from mim_sklearn.objectives import mim_objective, score_function_surrogate
+from mim_sklearn.objectives import score_function_surrogate
 
 from .conftest import SMALL
 
@@ -61,19 +60,6 @@ def test_score_function_gradient_is_unbiased_on_a_toy_with_an_exact_gradient():
     # Per-draw gradients have a standard deviation below 2.5 here, so the
     # mean of 200,000 has a standard error below 0.006.
     torch.testing.assert_close(theta.grad, exact, atol=0.03, rtol=0)
-
-
-def test_mim_trains_the_decoder_through_discrete_draws():
-    model = LatentVariableModel(2, 2, (8,), "tanh", likelihood="categorical",
-                                likelihood_options={"n_categories": [3, 5]})
-    x = torch.tensor([[0.0, 4.0], [2.0, 1.0], [1.0, 0.0]])
-    loss, _ = mim_objective(model, x, generator=torch.Generator().manual_seed(0))
-    loss.backward()
-    # Only the score-function term reaches the decoder's first layer through
-    # the decoder-sampled pairs' draws; the rest of its gradient comes from
-    # the encoder-sampled pairs. Both are there and finite.
-    grad = model.decoder[0].weight.grad
-    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
 
 
 def test_every_estimator_fits_transforms_scores_and_samples_codes(estimator_class, codes):

@@ -99,6 +99,17 @@ def test_vamp_prior_is_the_mean_of_the_encoder_posteriors_at_its_pseudo_inputs()
     assert model.prior.pseudo_inputs.grad.abs().sum() > 0
 
 
+def test_vamp_pseudo_inputs_are_seen_within_the_bounds_of_bounded_inputs():
+    model = LatentVariableModel(3, 2, (8,), "tanh", likelihood="bernoulli", prior="vamp",
+                                prior_options={"n_prior_components": 2})
+    model.initialize_prior(torch.tensor([[-3.0, 0.5, 7.0], [0.2, 1.5, 0.0]]))
+    clamped = torch.tensor([[0.0, 0.5, 1.0], [0.2, 1.0, 0.0]])
+    means, log_vars = model.encode(clamped)
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(1))
+    components = Independent(Normal(means, (0.5 * log_vars).exp()), 1)
+    expected = torch.logsumexp(components.log_prob(z.unsqueeze(1)), dim=1) - np.log(2)
+    torch.testing.assert_close(model.log_p_z(z), expected)
+
 
 def test_a_training_step_encodes_the_pseudo_inputs_once():
     from mim_sklearn.objectives import mim_objective

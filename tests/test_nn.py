@@ -67,7 +67,24 @@ def test_decoder_log_variance_is_floored():
     likelihood = GaussianLikelihood(3, min_log_var=-4.0)
     with torch.no_grad():
         likelihood.raw_log_var.fill_(-1e4)
-    torch.testing.assert_close(likelihood.log_var(), torch.full((3,), -4.0))
+    _, log_var = likelihood.moments(torch.zeros(2, 3))
+    torch.testing.assert_close(log_var, torch.full((3,), -4.0))
+
+
+def test_decoded_variance_reads_a_mean_and_a_log_variance_per_feature():
+    likelihood = GaussianLikelihood(2, min_log_var=-4.0, variance="decoded")
+    assert likelihood.n_outputs() == 4 and not list(likelihood.parameters())
+    # Feature-major: (mean, raw log-variance) of feature 0, then of feature 1.
+    params = torch.tensor([[1.0, 0.5, -2.0, -1e4]])
+    mean, log_var = likelihood.moments(params)
+    torch.testing.assert_close(mean, torch.tensor([[1.0, -2.0]]))
+    expected_log_var = torch.tensor([[-4.0 + math.log1p(math.exp(4.5)), -4.0]])
+    torch.testing.assert_close(log_var, expected_log_var)
+    x = torch.tensor([[0.0, 0.0]])
+    by_hand = Normal(mean, torch.exp(0.5 * expected_log_var)).log_prob(x).sum(-1)
+    torch.testing.assert_close(likelihood.log_prob(x, params), by_hand)
+    with pytest.raises(ValueError, match="'shared' or 'decoded'"):
+        GaussianLikelihood(2, variance="per-z")
 
 
 def test_standard_prior():
@@ -84,7 +101,7 @@ def test_importance_log_likelihood_matches_a_linear_gaussian_model():
     torch.manual_seed(0)
     model = LatentVariableModel(3, 2, (), "identity", seed=0)
     W, b = model.decoder[0].weight.detach(), model.decoder[0].bias.detach()
-    var = model.likelihood.log_var().detach().exp()
+    var = model.likelihood.moments(b)[1].detach().exp()
     exact = MultivariateNormal(b, W @ W.T + torch.diag(var))
     x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():

@@ -38,7 +38,9 @@ def _by_hand_posterior(model, x):
 
 
 def _by_hand_likelihood(model, z):
-    std = torch.exp(0.5 * model.likelihood.log_var())
+    floor = model.likelihood.min_log_var
+    log_var = floor + torch.log1p(torch.exp(model.likelihood.raw_log_var - floor))
+    std = torch.exp(0.5 * log_var)
     return Normal(model.decoder(z), std)
 
 
@@ -49,10 +51,10 @@ def _log_p_z(z):
 def test_mim_pair_loss_by_hand():
     loss = mim_pair_loss(
         torch.tensor([-1.0]), torch.tensor([-2.0]), torch.tensor([-3.0]),
-        torch.tensor([-4.0]), beta=0.5,
+        torch.tensor([-4.0]),
     )
-    # -1/2 * (-1 - 2 + 0.5 * (-3 - 4))
-    torch.testing.assert_close(loss, torch.tensor([3.25]))
+    # -1/2 * (-1 - 2 - 3 - 4)
+    torch.testing.assert_close(loss, torch.tensor([5.0]))
 
 
 def test_vae_pair_loss_by_hand():
@@ -63,20 +65,24 @@ def test_vae_pair_loss_by_hand():
     torch.testing.assert_close(loss, torch.tensor([0.5]))
 
 
-def test_encoder_sampled_terms_by_hand():
+@pytest.mark.parametrize("prior_weight", [1.0, 0.4])
+def test_encoder_sampled_terms_by_hand(prior_weight):
     model, x = _model(), _data()
-    terms = encoder_sampled_terms(model, x, torch.Generator().manual_seed(1))
+    terms = encoder_sampled_terms(model, x, torch.Generator().manual_seed(1),
+                                  prior_weight=prior_weight)
 
     noise = torch.randn(N_ROWS, N_COMPONENTS, generator=torch.Generator().manual_seed(1))
     q = _by_hand_posterior(model, x)
     z = q.mean + q.stddev * noise
     log_p_x_given_z = _by_hand_likelihood(model, z).log_prob(x).sum(-1)
     log_q_z_given_x = q.log_prob(z).sum(-1)
+    # The warm-up's tempered prior p(z)^w, in the joint and in the marginal q(x).
+    log_p_z = prior_weight * _log_p_z(z)
     expected = {
         "log_p_x_given_z": log_p_x_given_z,
-        "log_p_z": _log_p_z(z),
+        "log_p_z": log_p_z,
         "log_q_z_given_x": log_q_z_given_x,
-        "log_q_x": log_p_x_given_z + _log_p_z(z) - log_q_z_given_x,
+        "log_q_x": log_p_x_given_z + log_p_z - log_q_z_given_x,
     }
     torch.testing.assert_close(terms, expected)
 
@@ -102,31 +108,46 @@ def test_decoder_sampled_terms_by_hand():
     torch.testing.assert_close(terms, expected)
 
 
-@pytest.mark.parametrize("beta", [0.3, 1.0])
-def test_mim_objective_is_the_mean_over_both_halves(beta):
+def test_mim_objective_is_the_mean_over_both_halves():
     model, x = _model(), _data()
-    loss, _ = mim_objective(model, x, beta=beta, generator=torch.Generator().manual_seed(4))
+    loss, _ = mim_objective(model, x, generator=torch.Generator().manual_seed(4))
 
     gen = torch.Generator().manual_seed(4)
     enc = encoder_sampled_terms(model, x, gen)
     dec = decoder_sampled_terms(model, N_ROWS, gen)
-    by_hand = 0.5 * (
-        -0.5 * (enc["log_p_x_given_z"] + enc["log_p_z"]
-                + beta * (enc["log_q_z_given_x"] + enc["log_q_x"])).mean()
-        - 0.5 * (dec["log_p_x_given_z"] + dec["log_p_z"]
-                 + beta * (dec["log_q_z_given_x"] + dec["log_q_x"])).mean()
-    )
+    by_hand = 0.5 * (-0.5 * sum(enc.values()).mean() - 0.5 * sum(dec.values()).mean())
     torch.testing.assert_close(loss, by_hand)
 
 
-def test_log_q_z_given_x_cancels_on_encoder_sampled_pairs():
-    """With the marginal q(x), the MIM loss of an encoder pair is -(1+beta)/2 (log p(x|z) + log p(z))."""
+@pytest.mark.parametrize("objective", [mim_objective, amim_objective])
+def test_in_the_warm_up_the_prior_weighs_beta_against_the_reconstruction(objective):
+    """With the marginal q(x), an encoder pair's MIM loss is
+    -(log p(x|z) + beta log p(z)); MIM's decoder pairs wait for beta = 1."""
     model, x = _model(), _data()
-    beta = 0.7
-    loss, _ = amim_objective(model, x, beta=beta, generator=torch.Generator().manual_seed(2))
-    terms = encoder_sampled_terms(model, x, torch.Generator().manual_seed(2))
-    expected = (-(1 + beta) / 2 * (terms["log_p_x_given_z"] + terms["log_p_z"])).mean()
-    torch.testing.assert_close(loss, expected)
+    beta = 0.3
+    loss, terms = objective(model, x, beta=beta, generator=torch.Generator().manual_seed(2))
+    noise = torch.randn(N_ROWS, N_COMPONENTS, generator=torch.Generator().manual_seed(2))
+    q = _by_hand_posterior(model, x)
+    z = q.mean + q.stddev * noise
+    by_hand = -(_by_hand_likelihood(model, z).log_prob(x).sum(-1)
+                + beta * _log_p_z(z)).mean()
+    torch.testing.assert_close(loss, by_hand)
+    assert not any(name.startswith("dec_") for name in terms)
+
+
+@pytest.mark.parametrize("objective", [mim_objective, amim_objective])
+def test_the_warm_up_changes_the_direction_of_the_gradient(objective):
+    # A weight that only rescaled the loss would leave the direction alone
+    # (cosine 1), and Adam would take the same steps: no warm-up at all.
+    x = _data()
+    gradients = []
+    for beta in (0.0, 0.999):
+        model = _model()
+        loss, _ = objective(model, x, beta=beta, generator=torch.Generator().manual_seed(7))
+        loss.backward()
+        gradients.append(torch.cat([p.grad.flatten() for p in model.encoder.parameters()]))
+    cosine = torch.nn.functional.cosine_similarity(*gradients, dim=0)
+    assert cosine < 0.99
 
 
 def test_vae_objective_is_the_negative_elbo():
@@ -151,6 +172,33 @@ def test_decoder_sampled_half_reaches_every_parameter():
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None, name
         assert torch.count_nonzero(parameter.grad) > 0, name
+
+
+@pytest.mark.parametrize("likelihood, options, x", [
+    ("bernoulli", None, torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])),
+    ("categorical", {"n_categories": [2, 4, 3]},
+     torch.tensor([[0.0, 3.0, 2.0], [1.0, 0.0, 1.0]])),
+])
+def test_discrete_decoder_pairs_train_the_encoder_not_the_decoder(likelihood, options, x):
+    """A decoder trained at its own draws would lower its entropy until it
+    saturates; at its detached mean its log-probability has no gradient."""
+    model = LatentVariableModel(3, 2, (5,), "tanh", likelihood=likelihood,
+                                likelihood_options=options, seed=0)
+    dec = decoder_sampled_terms(model, 64, torch.Generator().manual_seed(5))
+    mim_pair_loss(**dec).mean().backward()
+    for name, parameter in model.decoder.named_parameters():
+        torch.testing.assert_close(parameter.grad, torch.zeros_like(parameter),
+                                   atol=1e-6, rtol=0, msg=name)
+    assert all(torch.count_nonzero(p.grad) > 0 for p in model.encoder.parameters())
+    # These pairs' x is the decoder's mean, where the encoder reads x.
+    inputs = model.likelihood.expected_encoder_input(model.decode(torch.zeros(1, 2)))
+    assert inputs.shape == (1, model.likelihood.n_inputs())
+    # One-hot or binary inputs give the ordinary log-probability.
+    params = model.decode(torch.randn(2, 2, generator=torch.Generator().manual_seed(0)))
+    torch.testing.assert_close(
+        model.likelihood.log_prob_of_encoder_input(model.likelihood.encoder_input(x), params),
+        model.likelihood.log_prob(x, params),
+    )
 
 
 def test_mim_gradient_differs_from_its_encoder_half():

@@ -63,6 +63,9 @@ _TITLES = {
                                            "(mean ± s.d. over seeds)",
     ("paper_fashion_pca", "summary"): "Means and standard deviations over seeds",
     ("paper_fashion_pca", "runs"): "Each fit",
+    ("recipe_digits", "results"): "Pipeline([encoder(10), KNN(5)]), 5-fold, raw digits",
+    ("recipe_mnist", "results"): "Binarized MNIST, 10,000 training images, MLP, "
+                                 "at most 20 epochs",
 }
 
 # The two mixture experiments' tables (paper_mixture_2d, paper_mixture_20d).
@@ -152,6 +155,13 @@ _LABELS = {
     "reconstruction_rmse": "reconstruction RMSE",
     "knn5_accuracy": "5-NN acc. (means)",
     "knn5_accuracy_draws": "5-NN acc. (draws)",
+    "knn5_accuracy_means": "5-NN acc. (means)",
+    "knn5_accuracy_sd_over_folds": "s.d. over folds",
+    "configuration": "configuration",
+    "changes": "changed from the defaults",
+    "fit_seconds": "fit (s)",
+    "seconds_per_epoch": "s per epoch",
+    "fits_reaching_max_iter": "fits reaching max_iter",
     "wall_s": "wall time (s)",
     "test_rows": "test rows",
     "scored_rows": "test rows scored (NLL)",

@@ -29,6 +29,20 @@ def gaussian_log_prob(
     return -0.5 * (squared + log_var.sum(-1) + x.shape[-1] * LOG_2PI)
 
 
+def floored_log_var(raw: torch.Tensor, floor: float) -> torch.Tensor:
+    """A network's raw output as a log-variance smoothly floored at ``floor``.
+
+    ``floor + softplus(raw - floor)``: about ``raw`` well above the floor,
+    never below it, with a gradient everywhere (a hard clamp has none below).
+
+    Examples
+    --------
+    >>> floored_log_var(torch.tensor([-100.0, -6.0, 5.0]), -6.0)
+    tensor([-6.0000, -5.3069,  5.0000])
+    """
+    return floor + torch.nn.functional.softplus(raw - floor)
+
+
 def gaussian_rsample(
     mean: torch.Tensor,
     log_var: torch.Tensor,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .gaussian import gaussian_log_prob, gaussian_rsample
+from .gaussian import floored_log_var, gaussian_log_prob, gaussian_rsample
 
 
 def categorical_sample(
@@ -48,14 +48,17 @@ class _EncodesXAsItIs(nn.Module):
 class GaussianLikelihood(_EncodesXAsItIs):
     """Diagonal Gaussian p(x|z) with a decoded mean and a learned variance.
 
-    The variance is one learned value per feature, shared by all z, and
-    bounded below by ``exp(min_log_var)`` so that a feature the decoder
-    reproduces exactly (a constant pixel, say) cannot drive the density to
-    infinity. Every feature starts at variance 1, the mean variance of the
-    data in the estimators' working units, so training first fits the
-    directions of largest variance. (Starting each feature at its own data
-    variance was measured: better held-out likelihood, but 5-NN accuracy on
-    digits fell from 0.94 to 0.90, as faint pixels took over the code.)
+    With ``variance="shared"`` the variance is one learned value per
+    feature, shared by all z; with ``"decoded"`` the decoder outputs a
+    log-variance per feature for each z, beside the mean (as the MIM paper's
+    reference code does for its 2-D toy data). Either way it is bounded
+    below by ``exp(min_log_var)`` so that a feature the decoder reproduces
+    exactly (a constant pixel, say) cannot drive the density to infinity.
+    Every feature starts near variance 1, the mean variance of the data in
+    the estimators' working units, so training first fits the directions of
+    largest variance. (Starting each feature at its own data variance was
+    measured: better held-out likelihood, but 5-NN accuracy on digits fell
+    from 0.94 to 0.90, as faint pixels took over the code.)
 
     Parameters
     ----------
@@ -63,50 +66,69 @@ class GaussianLikelihood(_EncodesXAsItIs):
         Dimension of x.
     min_log_var : float, default=-6.0
         Floor on the log-variance of each feature.
+    variance : {"shared", "decoded"}, default="shared"
+        Whether the variance is shared by every z or decoded from z.
 
     Examples
     --------
     >>> lik = GaussianLikelihood(3)
     >>> lik.log_prob(torch.zeros(2, 3), torch.zeros(2, 3)).shape
     torch.Size([2])
+    >>> GaussianLikelihood(3, variance="decoded").n_outputs()
+    6
     """
 
     #: Draws are reparameterised: gradients flow through them.
     discrete = False
+    #: Encoder inputs are unbounded.
+    encoder_input_bounds = None
 
-    def __init__(self, n_features: int, min_log_var: float = -6.0) -> None:
+    def __init__(
+        self, n_features: int, min_log_var: float = -6.0, variance: str = "shared"
+    ) -> None:
         super().__init__()
+        if variance not in ("shared", "decoded"):
+            raise ValueError(
+                f"variance must be 'shared' or 'decoded', got {variance!r}."
+            )
         self.n_features = n_features
         self.min_log_var = min_log_var
-        self.raw_log_var = nn.Parameter(torch.zeros(n_features))
+        self.variance = variance
+        self.raw_log_var = (
+            nn.Parameter(torch.zeros(n_features)) if variance == "shared" else None
+        )
 
     def n_outputs(self) -> int:
-        """Number of decoder outputs this likelihood consumes (the mean)."""
-        return self.n_features
+        """Number of decoder outputs this likelihood consumes: the mean, and
+        with decoded variances a raw log-variance beside each feature's mean."""
+        return self.n_features * (1 if self.variance == "shared" else 2)
 
-
-    def log_var(self) -> torch.Tensor:
-        """Per-feature log-variance, smoothly floored at ``min_log_var``."""
-        return self.min_log_var + nn.functional.softplus(
-            self.raw_log_var - self.min_log_var
-        )
+    def moments(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and floored log-variance of p(x|z) from the decoder's output."""
+        if self.raw_log_var is not None:
+            return params, floored_log_var(self.raw_log_var, self.min_log_var)
+        pairs = params.unflatten(-1, (self.n_features, 2))  # feature-major
+        return pairs[..., 0], floored_log_var(pairs[..., 1], self.min_log_var)
 
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``x``, summed over features."""
-        return gaussian_log_prob(x, params, self.log_var())
+        return gaussian_log_prob(x, *self.moments(params))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z)."""
-        return params
+        return self.moments(params)[0]
 
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
         """A reparameterised draw x ~ p(x|z), differentiable in ``params``."""
-        return gaussian_rsample(params, self.log_var(), generator)
+        return gaussian_rsample(*self.moments(params), generator)
 
     def extra_repr(self) -> str:
-        return f"n_features={self.n_features}, min_log_var={self.min_log_var}"
+        return (
+            f"n_features={self.n_features}, min_log_var={self.min_log_var}, "
+            f"variance={self.variance!r}"
+        )
 
 
 class BernoulliLikelihood(_EncodesXAsItIs):
@@ -129,6 +151,8 @@ class BernoulliLikelihood(_EncodesXAsItIs):
     """
 
     discrete = True
+    #: The range of the encoder inputs (the probabilities).
+    encoder_input_bounds = (0.0, 1.0)
 
     def __init__(self, n_features: int) -> None:
         super().__init__()
@@ -146,6 +170,16 @@ class BernoulliLikelihood(_EncodesXAsItIs):
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         """The probabilities p(x_j = 1 | z)."""
         return torch.sigmoid(params)
+
+    def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
+        """The mean of p(x|z) where the encoders read x: the probabilities."""
+        return self.mean(params)
+
+    def log_prob_of_encoder_input(
+        self, inputs: torch.Tensor, params: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`log_prob` at encoder inputs, which may be probabilities."""
+        return self.log_prob(inputs, params)
 
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
@@ -165,9 +199,9 @@ class CategoricalLikelihood(nn.Module):
 
     The decoder gives ``max(K_j)`` logits per feature (those beyond a
     feature's own K_j are masked out); the encoders see x one-hot encoded.
-    Draws are discrete, so no gradient flows through them: objectives that
-    sample the decoder use the score-function estimator instead (see
-    :func:`mim_sklearn.objectives.score_function_surrogate`).
+    Draws are discrete, so no gradient flows through them (see
+    :func:`mim_sklearn.objectives.decoder_sampled_terms` for how MIM reads
+    the decoder instead).
 
     Parameters
     ----------
@@ -184,6 +218,8 @@ class CategoricalLikelihood(nn.Module):
     """
 
     discrete = True
+    #: The range of the encoder inputs (one-hot codes or probabilities).
+    encoder_input_bounds = (0.0, 1.0)
 
     def __init__(self, n_features: int, n_categories) -> None:
         super().__init__()
@@ -231,6 +267,19 @@ class CategoricalLikelihood(nn.Module):
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         """The most probable code of each feature (what decoding returns)."""
         return self.log_probabilities(params).argmax(-1).to(params.dtype)
+
+    def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
+        """The mean of p(x|z) where the encoders read x: each feature's
+        category probabilities, laid out as :meth:`encoder_input`'s one-hot
+        codes."""
+        return self.log_probabilities(params).exp()[..., self.valid]
+
+    def log_prob_of_encoder_input(
+        self, inputs: torch.Tensor, params: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`log_prob` at encoder inputs: one-hot codes, or category
+        probabilities (the expected log-probability)."""
+        return (inputs * self.log_probabilities(params)[..., self.valid]).sum(-1)
 
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None

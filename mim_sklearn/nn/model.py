@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from .gaussian import gaussian_log_prob, gaussian_rsample
+from .gaussian import floored_log_var, gaussian_log_prob, gaussian_rsample
 from .likelihoods import LIKELIHOODS
 from .architectures import ARCHITECTURES, ArchitectureSpec
 from .networks import initialize_parameters
@@ -91,6 +91,7 @@ class LatentVariableModel(nn.Module):
         prior_options = dict(prior_options or {})
         if prior == "vamp":  # pseudo-inputs live where the encoder's inputs do
             prior_options["n_inputs"] = n_inputs
+            prior_options["input_bounds"] = self.likelihood.encoder_input_bounds
         self.prior = PRIORS[prior](n_components, **prior_options)
         build = ARCHITECTURES[architecture] if isinstance(architecture, str) else architecture
         spec = ArchitectureSpec(
@@ -183,8 +184,7 @@ class LatentVariableModel(nn.Module):
 
     def _gaussian_parameters(self, output: torch.Tensor):
         mean, raw_log_var = output.chunk(2, dim=-1)
-        floor = self.min_encoder_log_var
-        return mean, floor + nn.functional.softplus(raw_log_var - floor)
+        return mean, floored_log_var(raw_log_var, self.min_encoder_log_var)
 
     def log_r_z_given_x(
         self, z: torch.Tensor, x: torch.Tensor, frozen: bool = False

@@ -161,7 +161,11 @@ class VampPrior(nn.Module):
 
     p(z) = 1/K sum_k q(z | u_k) (Tomczak and Welling, 2018). The pseudo-inputs
     u_k live where the encoder's inputs do and start at training rows (see
-    :meth:`initialize_from`).
+    :meth:`initialize_from`). Where those inputs are bounded (pixel
+    probabilities, one-hot codes), the encoder sees each u_k clamped to the
+    bounds, as the MIM paper's reference code does with a Hardtanh: an
+    input no data row can take would give the prior components that no
+    posterior can match.
 
     Parameters
     ----------
@@ -171,6 +175,8 @@ class VampPrior(nn.Module):
         Number of pseudo-inputs K.
     n_inputs : int
         Width of the encoder's input.
+    input_bounds : tuple of (float, float) or None, default=None
+        Lower and upper bound of the encoder's inputs; None for unbounded.
 
     Examples
     --------
@@ -181,9 +187,16 @@ class VampPrior(nn.Module):
     torch.Size([4])
     """
 
-    def __init__(self, n_components: int, n_prior_components: int, n_inputs: int) -> None:
+    def __init__(
+        self,
+        n_components: int,
+        n_prior_components: int,
+        n_inputs: int,
+        input_bounds: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__()
         self.n_components = n_components
+        self.input_bounds = input_bounds
         self.pseudo_inputs = nn.Parameter(torch.zeros(n_prior_components, n_inputs))
         self._shared_components: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -205,16 +218,22 @@ class VampPrior(nn.Module):
         same weights; encoding K pseudo-inputs each time would cost K encoder
         rows per use.
         """
-        self._shared_components = encode_inputs(self.pseudo_inputs)
+        self._shared_components = encode_inputs(self.inputs())
         try:
             yield
         finally:
             self._shared_components = None
 
+    def inputs(self) -> torch.Tensor:
+        """The pseudo-inputs as the encoder sees them (clamped to the bounds)."""
+        if self.input_bounds is None:
+            return self.pseudo_inputs
+        return self.pseudo_inputs.clamp(*self.input_bounds)
+
     def _components(self, encode_inputs: Encoder) -> tuple[torch.Tensor, torch.Tensor]:
         if self._shared_components is not None:
             return self._shared_components
-        return encode_inputs(self.pseudo_inputs)
+        return encode_inputs(self.inputs())
 
     def _log_weights(self) -> torch.Tensor:
         k = self.pseudo_inputs.shape[0]
@@ -238,7 +257,10 @@ class VampPrior(nn.Module):
 
     def extra_repr(self) -> str:
         k, width = self.pseudo_inputs.shape
-        return f"n_components={self.n_components}, n_prior_components={k}, n_inputs={width}"
+        return (
+            f"n_components={self.n_components}, n_prior_components={k}, "
+            f"n_inputs={width}, input_bounds={self.input_bounds}"
+        )
 
 
 PRIORS: dict[str, type[nn.Module]] = {
