@@ -66,6 +66,10 @@ _TITLES = {
     ("recipe_digits", "results"): "Pipeline([encoder(10), KNN(5)]), 5-fold, raw digits",
     ("recipe_mnist", "results"): "Binarized MNIST, 10,000 training images, MLP, "
                                  "at most 20 epochs",
+    ("recipe_mnist_conv", "results"): "Binarized MNIST, 10,000 training images, "
+                                      "conv, at most 30 epochs",
+    ("recipe_fashion_conv", "results"): "Binarized Fashion-MNIST, 10,000 training "
+                                        "images, conv, at most 30 epochs",
 }
 
 # The two mixture experiments' tables (paper_mixture_2d, paper_mixture_20d).
@@ -136,6 +140,7 @@ _LABELS = {
     "estimator": "estimator",
     "prior": "prior",
     "knn5_test_accuracy": "5-NN test accuracy",
+    "knn5_test_accuracy_draws": "5-NN test accuracy, one draw",
     "test_log_likelihood": "test log-likelihood",
     "train_s": "training (s)",
     "peak_anon_mb": "peak anonymous memory (MB)",
