@@ -28,13 +28,9 @@ Run ``python benchmarks/paper_images.py --dataset fashion`` (``mnist``,
 pseudo-inputs, K = 100 draws on 100 test images, t-SNE of 500). MNIST is read from ``../shared/datasets/mnist``; without it
 the MNIST part is skipped. After every model it rewrites
 ``docs/results/paper_images_DATASET.json`` and the figures
-``paper_images_DATASET_*.png``. Measured wall time on 2 CPU cores shared
-with other work: MNIST, all six models, about 95 minutes (run as
-``model_zoo.py``, the same protocol, without the figures); Fashion-MNIST,
-the three standard-prior models with their figures, 48 minutes (with
-``OMP_NUM_THREADS=1`` beside three other jobs); on MNIST the VampPrior
-models took 1.25 times as long as the standard-prior ones. Per-model
-seconds are in the results files.
+``paper_images_DATASET_*.png``. Measured wall time on 2 CPU cores with
+nothing else running: MNIST, all six models with their figures, 25
+minutes. Per-model seconds are in the results files.
 """
 
 from __future__ import annotations
