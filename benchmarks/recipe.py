@@ -9,10 +9,6 @@ ended by reaching ``max_iter`` (a ConvergenceWarning) rather than by early
 stopping. Raw pixels, PCA and (when installed) UMAP are the reference
 points.
 
-``--protocol digits-components``: the same pipeline and folds with codes
-of 2, 5, 10 and 20 dimensions, the default ``MIMEncoder`` beside PCA of the
-same size (issue 18: MIM should beat PCA at every size).
-
 ``--protocol mnist``: binarized MNIST at a small budget, for the discrete
 decoder: the first 10,000 training images (pixel > 127 is 1), a Bernoulli
 likelihood, a 20-dimensional code, fully connected networks of one hidden
@@ -84,11 +80,6 @@ CONFIGURATIONS = {
         "vae bare-loop recipe": (VAEEncoder, BARE_LOOP),
     },
 }
-# Code sizes at which the default MIM is set beside PCA.
-COMPONENTS = (2, 5, 10, 20)
-CONFIGURATIONS["digits-components"] = {
-    f"mim n_components={n}": (MIMEncoder, {"n_components": n}) for n in COMPONENTS
-}
 # The image protocols compare the three objectives with each prior.
 CONFIGURATIONS["mnist"] = CONFIGURATIONS["mnist-conv"] = CONFIGURATIONS["fashion-conv"] = {
     f"{name} {prior}": (cls, {"prior": prior})
@@ -97,7 +88,6 @@ CONFIGURATIONS["mnist"] = CONFIGURATIONS["mnist-conv"] = CONFIGURATIONS["fashion
 }
 SETTINGS = {
     "digits": {"n_components": 10, "random_state": 0},
-    "digits-components": {"random_state": 0},
     "mnist": {"n_components": 20, "likelihood": "bernoulli",
               "hidden_layer_sizes": (256,), "n_prior_components": 500,
               "max_iter": 20, "random_state": 0},
@@ -120,10 +110,8 @@ def fit_quietly(estimator, *args) -> tuple[float, bool]:
     return time.perf_counter() - start, reached
 
 
-def digits_baselines(protocol: str) -> dict:
+def digits_baselines() -> dict:
     """Reference encoders in the same pipeline."""
-    if protocol == "digits-components":
-        return {f"PCA({n})": PCA(n, random_state=0) for n in COMPONENTS}
     encoders = {"raw pixels": FunctionTransformer(), "PCA(10)": PCA(10, random_state=0)}
     try:
         from umap import UMAP
@@ -177,13 +165,12 @@ def main() -> None:
         parser.error(f"unknown configurations {sorted(unknown)}; "
                      f"choose from {sorted(configurations)}")
     runs = {}  # name -> (encoder, the parameters it changes)
-    digits = args.protocol.startswith("digits")
-    if digits and not args.no_baselines:
-        runs.update({b: (encoder, {}) for b, encoder in digits_baselines(args.protocol).items()})
+    if args.protocol == "digits" and not args.no_baselines:
+        runs.update({b: (encoder, {}) for b, encoder in digits_baselines().items()})
     for name in args.configs or configurations:
         cls, params = configurations[name]
         runs[name] = (cls(**{**SETTINGS[args.protocol], **params}), params)
-    if digits:
+    if args.protocol == "digits":
         measure = evaluate_digits
     else:
         measure = partial(evaluate_images, dataset=args.protocol.split("-")[0])

@@ -64,8 +64,6 @@ _TITLES = {
     ("paper_fashion_pca", "summary"): "Means and standard deviations over seeds",
     ("paper_fashion_pca", "runs"): "Each fit",
     ("recipe_digits", "results"): "Pipeline([encoder(10), KNN(5)]), 5-fold, raw digits",
-    ("recipe_digits_components", "results"): "Pipeline([encoder(n), KNN(5)]), 5-fold, "
-                                             "raw digits, n = 2, 5, 10, 20",
     ("recipe_mnist", "results"): "Binarized MNIST, 10,000 training images, MLP, "
                                  "at most 20 epochs",
     ("recipe_mnist_conv", "results"): "Binarized MNIST, 10,000 training images, "
