@@ -50,6 +50,19 @@ def test_every_estimator_with_every_likelihood(estimator_class, likelihood, digi
         assert np.all(log_p <= 0)
 
 
+def test_every_estimator_with_a_decoded_variance(estimator_class, digits, tmp_path):
+    X, _ = digits
+    est = estimator_class(**{**ZOO, "decoder_variance": "decoded"}).fit(X)
+    likelihood = est.model_.likelihood
+    assert likelihood.variance == "decoded" and likelihood.n_outputs() == 2 * X.shape[1]
+    assert np.isfinite(est.score_samples(X[:10])).all()
+    assert np.isfinite(est.sample(6, random_state=0)).all()
+    save(est, tmp_path / "decoded.mim")
+    loaded = load(tmp_path / "decoded.mim")
+    np.testing.assert_array_equal(loaded.transform(X[:5]), est.transform(X[:5]))
+    np.testing.assert_array_equal(loaded.score_samples(X[:5]), est.score_samples(X[:5]))
+
+
 def test_bernoulli_needs_data_in_the_unit_interval(estimator_class, digits):
     X, _ = digits
     with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
