@@ -33,10 +33,12 @@ from mim_sklearn.datasets import make_mixture
 from mim_sklearn.metrics import encoder_mutual_information, reconstruction_error
 
 MODELS = {"MIM": MIMEncoder, "VAE": VAEEncoder}
-# The reference code's training settings (vae-as-mim-dataset.py and the
-# commands of its README): early stopping's patience is the warm-up length.
-TRAINING = {"activation": "tanh", "batch_size": 128, "learning_rate_init": 1e-3,
-            "warmup_epochs": 3, "n_iter_no_change": 3, "device": "cpu"}
+# The reference code's model and training settings (vae-as-mim-dataset.py
+# and the commands of its README): its decoder outputs a scale per z, and
+# early stopping's patience is the warm-up length.
+TRAINING = {"activation": "tanh", "decoder_variance": "decoded", "batch_size": 128,
+            "learning_rate_init": 1e-3, "warmup_epochs": 3, "n_iter_no_change": 3,
+            "device": "cpu"}
 # Metric key -> (title, unit). The keys are those of the per-seed records.
 METRICS = {
     "mutual_information": ("KSG I(x; z), k = 5", "nats"),

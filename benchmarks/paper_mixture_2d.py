@@ -4,7 +4,8 @@ Protocol (Livne, Swersky and Fleet, arXiv:1910.03175, Fig. 1-2, and its
 reference code's ``toy4`` commands): x from the mixture of five Gaussians of
 standard deviation 0.25 (``make_mixture``: the origin and four points on the
 unit circle), a 2-D latent, encoder and decoder of two tanh layers of h units
-for h in 5, 20 and 500. ``MIMEncoder`` and ``VAEEncoder`` with the same
+for h in 5, 20 and 500, the decoder outputting a variance per z as the
+reference's does. ``MIMEncoder`` and ``VAEEncoder`` with the same
 networks and settings: batches of 128, Adam at 1e-3, a 3-epoch warm-up, at
 most 200 epochs, early stopping with a patience of 3 epochs on a held-out
 10 % of the 10,000 training draws. Each seed draws its own training and
@@ -21,12 +22,10 @@ posteriors below); ``paper_mixture_2d_metrics.png`` its Fig. 2.
 
 Run ``python benchmarks/paper_mixture_2d.py`` for the paper's 10 seeds,
 ``--seeds N`` for the first N, ``--quick`` for a smoke run (one seed, 2,000
-rows, 15 epochs; about 1.5 minutes). Measured wall time of the paper's
-protocol on two cores shared with other jobs, ``OMP_NUM_THREADS=1``: 2 seeds
-(12 fits) took 1,738 s, 29 minutes (``wall_s`` in
-``docs/results/paper_mixture_2d.json``; the committed results are those 2
-seeds, from ``--seeds 3`` stopped after seed 1 for time). At about 14.5
-minutes a seed, the paper's 10 seeds take about 2 hours 25 minutes.
+rows, 15 epochs). Measured wall time of the paper's protocol on one thread
+(``OMP_NUM_THREADS=1``), with scratch jobs on the machine's other core part
+of the time: 10 seeds (60 fits) took 1,026 s, 17 minutes (``wall_s`` in
+``docs/results/paper_mixture_2d.json``).
 """
 
 from __future__ import annotations
