@@ -4,7 +4,8 @@ Protocol (Livne, Swersky and Fleet, arXiv:1910.03175, appendix F.5, and its
 reference code's ``toy4_20`` commands): x from the mixture of five Gaussians
 of standard deviation 0.25 in 20 dimensions (``make_mixture(n, 20)``), a
 latent of d = 2, 4, ..., 20 dimensions, encoder and decoder of two tanh
-layers of 50 units. ``MIMEncoder`` and ``VAEEncoder`` with the same networks
+layers of 50 units, the decoder outputting a variance per z as the
+reference's does. ``MIMEncoder`` and ``VAEEncoder`` with the same networks
 and settings: batches of 128, Adam at 1e-3, a 3-epoch warm-up, at most 200
 epochs, early stopping with a patience of 3 epochs on a held-out 10 % of the
 10,000 training draws. Each seed draws its own training and test sets
@@ -22,12 +23,10 @@ over seeds beside the paper's values read off the reference code's figures
 Run ``python benchmarks/paper_mixture_20d.py`` for the paper's 10 seeds,
 ``--seeds N`` for the first N, ``--latent-dims`` for a subset of latent
 sizes, ``--quick`` for a smoke run (one seed, latent sizes 2, 10 and 20,
-2,000 rows, 15 epochs; about 2 minutes). Measured wall time on two cores
-shared with other jobs, ``OMP_NUM_THREADS=1``: ``--seeds 2 --latent-dims 2
-10 20`` (12 fits, the committed results) took 1,564 s, 26 minutes
-(``wall_s`` in ``docs/results/paper_mixture_20d.json``). At about 4.3
-minutes a seed and latent size, the paper's 10 seeds of 10 latent sizes
-take about 7 hours.
+2,000 rows, 15 epochs; about 2 minutes). Measured wall time of the paper's
+protocol on one thread (``OMP_NUM_THREADS=1``), the machine's other core
+idle: 10 seeds of 10 latent sizes (200 fits) took 2,042 s, 34 minutes
+(``wall_s`` in ``docs/results/paper_mixture_20d.json``).
 """
 
 from __future__ import annotations
