@@ -7,6 +7,8 @@ import statistics
 import time
 from pathlib import Path
 
+from sklearn.neighbors import KNeighborsClassifier
+
 REPO = Path(__file__).resolve().parents[1]
 MNIST_DIR = REPO.parent / "shared" / "datasets" / "mnist"
 RESULTS_DIR = REPO / "docs" / "results"
@@ -34,6 +36,24 @@ def interleaved_medians(candidates: dict, repeats: int) -> dict[str, float]:
         for name, fn in candidates.items():
             seconds[name].append(timed(fn))
     return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+def knn5_means_and_draws(est, X, y, X_test, y_test,
+                         draw_seeds: tuple[int, int]) -> tuple[float, float]:
+    """5-NN test accuracy of the codes as posterior means and as one draw per row.
+
+    Each classifier is fitted on the training rows' codes of the same kind:
+    the means (``transform``, what a pipeline sees) or one draw z ~ q(z|x)
+    (what the MIM paper classifies), the training and test draws seeded by
+    ``draw_seeds``.
+    """
+    def accuracy(codes, codes_test) -> float:
+        return KNeighborsClassifier(5).fit(codes, y).score(codes_test, y_test)
+
+    train_seed, test_seed = draw_seeds
+    return (accuracy(est.transform(X), est.transform(X_test)),
+            accuracy(est.sample_posterior(X, random_state=train_seed),
+                     est.sample_posterior(X_test, random_state=test_seed)))
 
 
 def print_table(title: str, header: list[str], rows: list[list]) -> None:

@@ -24,9 +24,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from _common import RESULTS_DIR, print_table, write_results
+from _common import RESULTS_DIR, knn5_means_and_draws, print_table, write_results
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neighbors import KNeighborsClassifier
 
 from mim_sklearn import MIMEncoder, VAEEncoder
 from mim_sklearn.datasets import make_mixture
@@ -98,15 +97,14 @@ def fit_and_measure(model: str, params: dict, data: tuple, budget: Budget,
     est = MODELS[model](**TRAINING, **params, max_iter=budget.max_iter,
                         random_state=seed).fit(X)
     fit_s = time.perf_counter() - start
-    knn = KNeighborsClassifier(n_neighbors=5)
-    drawn = [est.sample_posterior(rows, random_state=seed + i)
-             for i, rows in enumerate((X, X_test))]
+    means, draws = knn5_means_and_draws(est, X, y, X_test, y_test,
+                                        draw_seeds=(seed, seed + 1))
     record = {
         "mutual_information": encoder_mutual_information(est, X_test, random_state=seed),
         "test_nll": -est.score(X_test[: budget.scored_rows]),
         "reconstruction_rmse": reconstruction_error(est, X_test),
-        "knn5_accuracy": knn.fit(est.transform(X), y).score(est.transform(X_test), y_test),
-        "knn5_accuracy_draws": knn.fit(drawn[0], y).score(drawn[1], y_test),
+        "knn5_accuracy": means,
+        "knn5_accuracy_draws": draws,
         "epochs": est.n_iter_,
         "fit_s": round(fit_s, 1),
     }

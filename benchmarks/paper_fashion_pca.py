@@ -49,10 +49,9 @@ import time
 import warnings
 
 import numpy as np
-from _common import RESULTS_DIR, print_table, write_results
+from _common import RESULTS_DIR, knn5_means_and_draws, print_table, write_results
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neighbors import KNeighborsClassifier
 
 from mim_sklearn import MIMEncoder, VAEEncoder
 from mim_sklearn.datasets import load_fashion_mnist
@@ -116,23 +115,20 @@ def measure(est, X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.nd
     ``X, y`` (the training rows) only serve the 5-NN classifiers; ``seed``
     seeds the posterior draws.
     """
-    def knn_accuracy(codes: np.ndarray, codes_test: np.ndarray) -> float:
-        return KNeighborsClassifier(5).fit(codes, y).score(codes_test, y_test)
-
     n_draws = est.n_importance_samples
     nll_one_draw = -est.set_params(n_importance_samples=1).score(X_test)
     nll = -est.set_params(n_importance_samples=n_draws).score(X_test)
     residual = X_test - est.inverse_transform(est.transform(X_test))
+    knn5, knn5_sampled = knn5_means_and_draws(est, X, y, X_test, y_test,
+                                              draw_seeds=(seed, seed + 1))
     return {
         "mi_ksg": encoder_mutual_information(est, X_test, random_state=seed),
         "nll": nll,
         "nll_one_draw": nll_one_draw,
         "rmse": reconstruction_error(est, X_test),
         "recon_distance": float(np.linalg.norm(residual, axis=1).mean()),
-        "knn5": knn_accuracy(est.transform(X), est.transform(X_test)),
-        "knn5_sampled": knn_accuracy(
-            est.sample_posterior(X, random_state=seed),
-            est.sample_posterior(X_test, random_state=seed + 1)),
+        "knn5": knn5,
+        "knn5_sampled": knn5_sampled,
     }
 
 

@@ -44,10 +44,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import MNIST_DIR, RESULTS_DIR, print_table, write_results
+from _common import (
+    MNIST_DIR,
+    RESULTS_DIR,
+    knn5_means_and_draws,
+    print_table,
+    write_results,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.manifold import TSNE
-from sklearn.neighbors import KNeighborsClassifier
 
 from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder
 from mim_sklearn.datasets import load_fashion_mnist, load_mnist
@@ -79,10 +84,7 @@ def binarized(dataset: str, subset: str, n_rows: int) -> tuple[np.ndarray, np.nd
 def evaluate(est, X, y, X_test, y_test, score_rows: int) -> tuple[float, ...]:
     """5-NN test accuracy of the posterior means and of one posterior draw
     per image (the paper's measure), test log-likelihood, score seconds."""
-    means = KNeighborsClassifier(5).fit(est.transform(X), y).score(
-        est.transform(X_test), y_test)
-    draws = KNeighborsClassifier(5).fit(est.sample_posterior(X, random_state=1), y).score(
-        est.sample_posterior(X_test, random_state=2), y_test)
+    means, draws = knn5_means_and_draws(est, X, y, X_test, y_test, draw_seeds=(1, 2))
     start = time.perf_counter()
     log_lik = est.score(X_test[:score_rows])
     return means, draws, log_lik, time.perf_counter() - start
