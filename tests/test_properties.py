@@ -1,7 +1,7 @@
 """Property-based tests: any valid shape, dtype and parameters give a working model."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -62,8 +62,22 @@ def test_any_valid_input_trains_a_working_model(case):
     assert_finite_outputs_of_the_right_shape(est, X)
 
 
+# Found by CI: centring 3.4e38 and -1.1e38 at their mean overflowed float32.
+_FLOAT32_MAX = np.finfo(np.float32).max
+_OVERFLOWING_CENTRING = np.array(
+    [[0.0, -1.1342746e38]] + [[_FLOAT32_MAX, _FLOAT32_MAX]] * 3, dtype=np.float32
+)
+
+
 @PROPERTY_SETTINGS
 @given(data_and_estimator(elements=st.floats(allow_nan=False, allow_infinity=False, width=32)))
+@example((_OVERFLOWING_CENTRING, MIMEncoder(
+    n_components=1, hidden_layer_sizes=[], batch_size=1, max_iter=2, warmup_epochs=0,
+    n_importance_samples=1, early_stopping=False, device="cpu", random_state=0)))
+@example((_OVERFLOWING_CENTRING, MIMEncoder(
+    n_components=1, hidden_layer_sizes=[], batch_size=1, max_iter=2, warmup_epochs=0,
+    n_importance_samples=1, early_stopping=False, device="cpu", random_state=0,
+    prior="vamp", n_prior_components=1)))
 def test_extreme_values_never_leave_a_silently_broken_model(case):
     # Values anywhere in float32's range: training either succeeds with finite
     # outputs or stops with a clear error, leaving finite weights.

@@ -121,7 +121,9 @@ class LatentVariableModel(nn.Module):
 
     def to_working_units(self, x: torch.Tensor) -> torch.Tensor:
         """Map rows from the user's units to the networks' working units."""
-        return (x - self.input_offset) / self.input_scale
+        # Scale before centring: near float32's limits x - offset can overflow
+        # (3e38 - (-1e38)) where the scaled difference is a few units.
+        return x / self.input_scale - self.input_offset / self.input_scale
 
     def from_working_units(self, x: torch.Tensor) -> torch.Tensor:
         """Map rows from working units back to the user's units."""
