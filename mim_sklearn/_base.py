@@ -1,19 +1,19 @@
-"""The scikit-learn layer shared by every estimator.
+"""The estimator base: parameters and the scikit-learn API every estimator shares.
 
-:class:`BaseLatentEncoder` owns the estimator protocol (validation, scaling,
-fit / partial_fit, transform, inverse_transform, sampling and scoring); a
-subclass supplies only its objective. No torch mathematics lives here: the
-model lives in :mod:`mim_sklearn.nn`, the losses in
-:mod:`mim_sklearn.objectives`, the training loop in :mod:`._training`.
+:class:`BaseLatentEncoder` holds the parameters and the public methods (fit,
+partial_fit, transform, inverse_transform, sampling and scoring); a subclass
+declares only its :class:`~mim_sklearn.objectives.Objective`. The rest lives
+where its job is: input checks and scaling in :mod:`._validation`, devices in
+:mod:`._device`, the model in :mod:`mim_sklearn.nn`, the losses in
+:mod:`mim_sklearn.objectives`, training (the skorch seam) in :mod:`._engine`
+and chunked inference in :mod:`._inference`.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
-import math
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,208 +25,26 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from skorch.callbacks import GradientNormClipping
-
-from ._training import EarlyStopping, LatentNet, ObjectiveCriterion, WarmUp
+from ._device import as_device_tensor, resolve_device
+from ._engine import build_net
+from ._inference import SCORE_CHUNK_ELEMENTS, TRANSFORM_CHUNK_ROWS, map_rows
+from ._validation import (
+    INPUT_FORMAT,
+    category_counts,
+    check_float32_range,
+    check_likelihood_data,
+    fit_scaling,
+)
 from .exceptions import TrainingDivergedError
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
 from .nn.architectures import ARCHITECTURES
+from .objectives import Objective
 
-# Rows x importance draws evaluated at once by score_samples. It bounds memory
-# (a few MB for MNIST-sized models). Larger chunks were measured slower on the
-# CPU, their activations no longer fit in cache (benchmarks/speed.py): with
-# K = 1000 a chunk is one row, and batching rows pays only for small K.
-_SCORE_CHUNK_ELEMENTS = 2**10
-# Rows per forward pass in transform-like methods.
-_TRANSFORM_CHUNK_ROWS = 2**16
-# Values per chunk when accumulating the scaling moments (in float64): 8 MB.
-_MOMENT_CHUNK_ELEMENTS = 2**20
 _MAX_SEED = 2**31 - 1
-# What every array becomes where it enters. C order: the same values in
-# another layout (a Fortran-ordered DataFrame, a strided slice) take another
-# path through the matrix products and round differently in the last bit, and
-# a row's code must depend on its values alone.
-_INPUT_FORMAT = {"dtype": [np.float64, np.float32], "order": "C"}
-
-
-def available_devices() -> list[str]:
-    """The torch devices this machine can compute on.
-
-    Examples
-    --------
-    >>> available_devices()[0]
-    'cpu'
-    """
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    if torch.backends.mps.is_available():
-        devices.append("mps:0")
-    return devices
-
-
-def resolve_device(device: str) -> str:
-    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``.
-
-    Any other device is checked: a ValueError names the available devices
-    when it is malformed or not present on this machine.
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    'cpu'
-    """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu', "
-            "'cuda' or 'cuda:<index>'."
-        ) from error
-    available = available_devices()
-    present = resolved.type == "cpu" or str(resolved) in available or (
-        resolved.index is None and f"{resolved.type}:0" in available
-    )
-    if not present:
-        raise ValueError(
-            f"device={device!r} is not available on this machine (available: "
-            f"{', '.join(available)}); use device='auto' to train on a GPU when "
-            "there is one and on the CPU otherwise."
-        )
-    return str(resolved)
-
-
-def fit_scaling(
-    chunks: Iterable[np.ndarray], scaling: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Offset and scale that bring data, given in row chunks, to working units.
-
-    The moments are accumulated over the chunks (one array, or the chunks of
-    data too large for memory), so the result is that of the whole data.
-
-    ``"global"`` centres each feature and divides all of them by one common
-    scale (the root mean square of the centred data), which keeps the
-    features' relative variances: right for pixels and other features that
-    share a unit, where a faint pixel should not weigh as much as a busy one.
-    ``"feature"`` standardises each feature on its own, for features in
-    unrelated units. A constant feature (or constant data) gets scale 1, and
-    so does variation below float32's smallest normal number (about 1e-38),
-    which the float32 networks cannot resolve.
-
-    Examples
-    --------
-    >>> mean, scale = fit_scaling([np.array([[0.0, 0.0], [2.0, 4.0]])], "global")
-    >>> mean.tolist(), scale.tolist()
-    ([1.0, 2.0], [1.5811388300841898, 1.5811388300841898])
-    >>> halves = [np.array([[0.0, 0.0]]), np.array([[2.0, 4.0]])]
-    >>> np.allclose(fit_scaling(halves, "global"), (mean, scale))
-    True
-    """
-    # Accumulate in row slices: no temporary of a chunk's size (think of MNIST).
-    moments = StandardScaler()
-    for X in chunks:
-        slice_rows = max(1, _MOMENT_CHUNK_ELEMENTS // X.shape[1])
-        for start in range(0, X.shape[0], slice_rows):
-            moments.partial_fit(X[start : start + slice_rows])
-    # StandardScaler judges constancy relative to a feature's mean, so data in
-    # tiny units still counts as varying; it leaves such features unscaled.
-    constant = moments.scale_ != np.sqrt(moments.var_)
-    if scaling == "feature":
-        scale = moments.scale_.copy()
-    elif constant.all():
-        scale = np.ones(moments.n_features_in_)
-    else:
-        scale = np.full(moments.n_features_in_, np.sqrt(moments.var_.mean()))
-    scale[scale < np.finfo(np.float32).tiny] = 1.0
-    return moments.mean_, scale
-
-
-def check_float32_range(X: np.ndarray) -> None:
-    """Raise a ValueError when X holds values float32 cannot represent.
-
-    The networks train in float32: a larger value would become infinite.
-
-    Examples
-    --------
-    >>> check_float32_range(np.array([[1e300]]))
-    Traceback (most recent call last):
-    ...
-    ValueError: X has values of magnitude up to 1e+300, beyond float32's range ...
-    """
-    if X.dtype == np.float32 or X.size == 0:
-        return
-    largest = max(X.max(), -X.min())  # no temporary the size of X, unlike abs
-    if largest > np.finfo(np.float32).max:
-        raise ValueError(
-            f"X has values of magnitude up to {largest:.3g}, beyond float32's "
-            "range (3.4e+38) in which the networks train; rescale X, for "
-            "instance to standard units."
-        )
-
-
-def as_device_tensor(array: np.ndarray, dtype: torch.dtype, device: str) -> torch.Tensor:
-    """``torch.as_tensor`` that shares a read-only array's memory without a warning.
-
-    The estimators only read their input, so a read-only array (a memmap, a
-    broadcast view) can be shared instead of copied.
-
-    Examples
-    --------
-    >>> array = np.zeros(3)
-    >>> array.flags.writeable = False
-    >>> as_device_tensor(array, torch.float64, "cpu")
-    tensor([0., 0., 0.], dtype=torch.float64)
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return torch.as_tensor(array, dtype=dtype, device=device)
-
-
-def category_counts(X: np.ndarray, n_categories: np.ndarray | None = None) -> np.ndarray:
-    """Check that X holds category codes; return K_j, the categories per feature.
-
-    Codes are integers 0, 1, ..., K_j - 1 (stored in a float array). With
-    ``n_categories`` (those seen in ``fit``), a code beyond them is an error.
-
-    Examples
-    --------
-    >>> category_counts(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
-    [2, 3]
-    """
-    if not np.all((X >= 0) & (X == np.floor(X))):
-        raise ValueError(
-            "likelihood='categorical' needs X to hold integer category codes "
-            "0, 1, 2, ... in each column (encode labels with OrdinalEncoder)."
-        )
-    counts = X.max(axis=0).astype(np.int64) + 1
-    if n_categories is not None and np.any(counts > n_categories):
-        feature = int(np.argmax(counts > n_categories))
-        raise ValueError(
-            f"Feature {feature} holds code {counts[feature] - 1}, but fit saw codes "
-            f"0 to {n_categories[feature] - 1} only."
-        )
-    return counts
-
-
-def check_unit_interval(X: np.ndarray) -> None:
-    """Raise a ValueError unless every value of X is in [0, 1].
-
-    Examples
-    --------
-    >>> check_unit_interval(np.array([[0.0, 1.0]]))
-    """
-    if not np.all((X >= 0) & (X <= 1)):
-        raise ValueError(
-            "likelihood='bernoulli' needs X in [0, 1]: binary data, or "
-            "probabilities (binarise or rescale X first)."
-        )
 
 
 def _seed(random_state) -> int:
@@ -236,14 +54,8 @@ def _seed(random_state) -> int:
 class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the latent-variable encoders; see :class:`MIMEncoder`.
 
-    Subclasses set ``_objective`` to a function of
-    :mod:`mim_sklearn.objectives` (or override :meth:`_make_objective` when it
-    takes parameters), and ``_auxiliary_posterior`` when the objective needs
-    the model's r(z|x). Not meant to be used directly.
+    Subclasses implement :meth:`_objective`. Not meant to be used directly.
     """
-
-    _objective: Callable
-    _auxiliary_posterior = False
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -325,6 +137,10 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         self.random_state = random_state
         self.verbose = verbose
 
+    def _objective(self) -> Objective:
+        """What this estimator trains, from its current parameters."""
+        raise NotImplementedError
+
     # ----------------------------------------------------------------- fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -347,14 +163,14 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         X = validate_data(
             self,
             X,
-            **_INPUT_FORMAT,
+            **INPUT_FORMAT,
             ensure_min_samples=2,
             reset=not continuing,
         )
         check_float32_range(X)
         rng = check_random_state(self.random_state)
         if continuing:
-            self._check_codes(X)
+            self._check_likelihood_data(X)
         else:
             self._initialize(X, rng)
         train_rows = valid_rows = None
@@ -398,7 +214,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         if first_call:
             self._initialize(X, check_random_state(self.random_state))
         else:
-            self._check_codes(X)
+            self._check_likelihood_data(X)
         self._train(X, 1, stop_early=False)
         return self
 
@@ -424,7 +240,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         X = validate_data(
             self,
             X,
-            **_INPUT_FORMAT,
+            **INPUT_FORMAT,
             ensure_min_samples=2 if first_call else 1,
             reset=first_call,
         )
@@ -446,8 +262,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         chunks = [X] if chunks is None else chunks
         if self.likelihood == "categorical":
             self.n_categories_ = np.max([category_counts(c) for c in chunks], axis=0)
-        elif self.likelihood == "bernoulli":
-            check_unit_interval(X)
+        else:
+            check_likelihood_data(X, self.likelihood)
         if self.likelihood in ("categorical", "bernoulli"):  # X is used as it is
             self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
         else:
@@ -500,38 +316,23 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             ),
             architecture=self.architecture,
             image_shape=None if self.image_shape is None else tuple(self.image_shape),
-            auxiliary_posterior=self._auxiliary_posterior,
+            auxiliary_posterior=self._objective().auxiliary_posterior,
             seed=self._seed,
         )
         model.set_input_scaling(self.mean_, self.scale_)
-        monitor = "valid_loss" if self.early_stopping else "train_loss"
-        self.net_ = LatentNet(
+        self.net_ = build_net(
             model,
-            ObjectiveCriterion(self._make_objective()),
             seed=net_seed,
-            optimizer=torch.optim.Adam,
-            # One fused kernel per step instead of a few per parameter: 18%
-            # faster epochs on the CPU (benchmarks/speed.py); CPU and CUDA only.
-            optimizer__fused=torch.device(self.device_).type in ("cpu", "cuda"),
-            lr=self.learning_rate_init,
-            batch_size=self.batch_size,
             device=self.device_,
+            learning_rate=self.learning_rate_init,
+            batch_size=self.batch_size,
+            max_grad_norm=self.max_grad_norm,
+            warmup_epochs=self.warmup_epochs,
+            early_stopping=self.early_stopping,
+            patience=self.n_iter_no_change,
+            tol=self.tol,
             verbose=self.verbose,
-            callbacks=[
-                ("gradient_clipping", GradientNormClipping(self.max_grad_norm)),
-                ("warm_up", WarmUp(self.warmup_epochs)),
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor,
-                        patience=self.n_iter_no_change,
-                        tol=self.tol,
-                        warmup_epochs=self.warmup_epochs,
-                        restore_best=self.early_stopping,
-                    ),
-                ),
-            ],
-        ).initialize()
+        )
 
     def _likelihood_options(self) -> dict:
         """Keyword arguments of the likelihood's constructor."""
@@ -551,8 +352,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         stop_early: bool,
     ) -> None:
         """Train on rows of X; the rows stay in X (no copy on the CPU)."""
-        # Parameters the objective reads may have changed since the last fit.
-        self.net_.criterion_.objective = self._make_objective()
+        # Built anew each run: parameters it reads may have changed since.
+        objective = self._objective()
         X_device = as_device_tensor(X, torch.float32, self.device_)
 
         def rows(index):
@@ -562,6 +363,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             self.net_.train_epochs(
                 X_device,
                 epochs,
+                objective,
                 train_rows=rows(train_rows),
                 valid_rows=rows(valid_rows),
                 stop_early=stop_early,
@@ -584,7 +386,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 "values in X."
             ) from error
         finally:
-            self._record_history()
+            self._publish_training(objective)
         if stop_early and not self.net_.stop_training_ and epochs == self.max_iter:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
@@ -592,36 +394,19 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
                 ConvergenceWarning,
             )
 
-    def _make_objective(self) -> Callable:
-        """The objective function, bound to the parameters it reads."""
-        return type(self)._objective
-
     def _kept_weights(self, otherwise: str) -> str:
         """Describe the weights training left, for a warning or an error."""
-        best = self._stopper.restored_epoch_
+        best = self.net_.restored_epoch
         return otherwise if best is None else f"the weights of epoch {best}, the best so far"
 
-    @property
-    def _stopper(self) -> EarlyStopping:
-        return dict(self.net_.callbacks_)["early_stopping"]
-
-    def _record_history(self) -> None:
-        epochs = list(self.net_.history)
-        stopper = self._stopper
-        monitored = [e.get(stopper.monitor, e["train_loss"]) for e in epochs]
-        self.n_iter_ = len(epochs)
-        self.loss_curve_ = [e["train_loss"] for e in epochs]
-        # Before the warm-up ends (or in partial_fit) nothing has been compared.
-        self.best_loss_ = (
-            stopper.best_loss_
-            if math.isfinite(stopper.best_loss_)
-            else (monitored[-1] if monitored else math.inf)
-        )
-        self.validation_scores_ = (
-            [-e["valid_loss"] for e in epochs if "valid_loss" in e]
-            if self.early_stopping
-            else None
-        )
+    def _publish_training(self, objective: Objective) -> None:
+        """Set the fitted attributes that describe the training so far."""
+        for name, value in self.net_.training_summary().items():
+            setattr(self, name, value)
+        if objective.fitted_attributes is not None:
+            generator = torch.Generator(self.device_).manual_seed(self._seed)
+            for name, value in objective.fitted_attributes(self.model_, generator).items():
+                setattr(self, name, value)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -660,40 +445,18 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, **_INPUT_FORMAT, reset=False)
-        self._check_codes(X)
+        X = validate_data(self, X, **INPUT_FORMAT, reset=False)
+        self._check_likelihood_data(X)
         return X
 
-    def _check_codes(self, X: np.ndarray) -> None:
-        """Check that X suits a discrete likelihood (codes seen in fit, [0, 1])."""
-        if self.likelihood == "categorical" and hasattr(self, "n_categories_"):
-            category_counts(X, self.n_categories_)
-        if self.likelihood == "bernoulli":
-            check_unit_interval(X)
+    def _check_likelihood_data(self, X: np.ndarray) -> None:
+        check_likelihood_data(X, self.likelihood, getattr(self, "n_categories_", None))
 
-    def _map_rows(self, array: np.ndarray, fn, chunk_rows: int) -> np.ndarray:
-        """Apply ``fn(model, rows)`` to device chunks; gather the results.
-
-        Chunking bounds memory whatever the number of rows. The model is
-        trained in float32; float64 input is computed with a float64 copy of
-        it, so that a row's output does not depend on the other rows passed
-        with it (float32 matrix products round differently with the batch
-        size) and float64 is computed as well as stored.
-        """
-        model = self.model_
-        dtype = torch.float64 if array.dtype == np.float64 else torch.float32
-        if dtype != torch.float32:
-            model = copy.deepcopy(model).to(dtype)
-        if model.training:  # eval() walks every submodule: 0.5 ms a call
-            model.eval()
-        outputs = []
-        with torch.inference_mode():
-            for start in range(0, array.shape[0], chunk_rows):
-                chunk = as_device_tensor(
-                    array[start : start + chunk_rows], dtype, self.device_
-                )
-                outputs.append(fn(model, chunk).cpu().numpy())
-        return np.concatenate(outputs)
+    def _map_rows(
+        self, array: np.ndarray, fn, chunk_rows: int = TRANSFORM_CHUNK_ROWS
+    ) -> np.ndarray:
+        """:func:`~._inference.map_rows` with this estimator's model and device."""
+        return map_rows(self.model_, array, fn, self.device_, chunk_rows)
 
     def transform(self, X):
         """Encode X as the mean of the posterior q(z|x).
@@ -710,9 +473,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         X = self._validated(X)
         return self._map_rows(
-            X,
-            lambda model, x: model.encode(model.to_working_units(x))[0],
-            _TRANSFORM_CHUNK_ROWS,
+            X, lambda model, x: model.encode(model.to_working_units(x))[0]
         )
 
     def posterior(self, X):
@@ -736,7 +497,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             mean, log_var = model.encode(model.to_working_units(x))
             return torch.cat([mean, (0.5 * log_var).exp()], dim=-1)
 
-        both = self._map_rows(X, moments, _TRANSFORM_CHUNK_ROWS)
+        both = self._map_rows(X, moments)
         return both[:, : self.n_components], both[:, self.n_components :]
 
     def sample_posterior(self, X, random_state=None):
@@ -761,7 +522,6 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             lambda model, x: model.rsample_posterior(
                 *model.encode(model.to_working_units(x)), generator
             ),
-            _TRANSFORM_CHUNK_ROWS,
         )
 
     def inverse_transform(self, Z):
@@ -778,7 +538,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             Decoder means.
         """
         check_is_fitted(self)
-        Z = check_array(Z, **_INPUT_FORMAT)
+        Z = check_array(Z, **INPUT_FORMAT)
         if Z.shape[1] != self.n_components:
             raise ValueError(
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes "
@@ -789,7 +549,6 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             lambda model, z: model.from_working_units(
                 model.likelihood.mean(model.decode(z))
             ),
-            _TRANSFORM_CHUNK_ROWS,
         )
 
     def sample(self, n_samples=1, *, random_state=None, return_latent=False):
@@ -861,7 +620,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             )
 
         log_p = self._map_rows(
-            X, log_likelihood, max(1, _SCORE_CHUNK_ELEMENTS // n_draws)
+            X, log_likelihood, max(1, SCORE_CHUNK_ELEMENTS // n_draws)
         )
         return log_p.astype(np.float64) - np.log(self.scale_).sum()
 

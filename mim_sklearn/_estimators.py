@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from functools import partial
 from numbers import Real
 
-import torch
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseLatentEncoder
 from .objectives import (
-    decoder_information_terms,
-    mae_objective,
+    Objective,
     amim_objective,
+    mae_objective,
     mim_objective,
+    mutual_information_bound,
     vae_objective,
 )
-
-# Decoder-sampled pairs behind the fitted ``mutual_info_`` estimate: its
-# standard error is then about 0.01 nats.
-_MUTUAL_INFO_PAIRS = 2**14
 
 _PARAMETERS = """\
     Parameters
@@ -114,7 +109,9 @@ _PARAMETERS = """\
         Seeds the weights, the split, the batch order and all sampling. An
         int makes results reproducible on the CPU.
     verbose : int, default=0
-        Print a line per epoch when positive.
+        0: silent. 1: a progress bar (tqdm's, a widget in Jupyter) with the
+        epochs done, the last losses and the time left. 2 or more: a table
+        with a line per epoch (the losses, the warm-up weight, the time).
 
     Attributes
     ----------
@@ -144,7 +141,11 @@ _PARAMETERS = """\
     model_ : mim_sklearn.nn.LatentVariableModel
         The trained torch model.
     net_ : skorch.NeuralNet
-        The training engine, with its history.
+        The training engine. Its ``history`` holds, for each epoch, the mean
+        training and held-out losses, the warm-up weight ``beta`` and the
+        mean of each term of the objective (such as
+        ``train_enc_log_p_x_given_z``, the reconstruction term of the
+        encoder-sampled pairs).
 """
 
 _NOTES = """\
@@ -198,15 +199,18 @@ _EXAMPLE = """\
 
 
 class MIMEncoder(BaseLatentEncoder):
-    _objective = staticmethod(mim_objective)
+    def _objective(self) -> Objective:
+        return Objective(mim_objective)
 
 
 class AMIMEncoder(BaseLatentEncoder):
-    _objective = staticmethod(amim_objective)
+    def _objective(self) -> Objective:
+        return Objective(amim_objective)
 
 
 class VAEEncoder(BaseLatentEncoder):
-    _objective = staticmethod(vae_objective)
+    def _objective(self) -> Objective:
+        return Objective(vae_objective)
 
 
 MIMEncoder.__doc__ = _docstring(
@@ -243,9 +247,6 @@ AMIMEncoder.__doc__ = _docstring(
     _EXAMPLE.format(name="AMIMEncoder"),
 )
 class MAEEncoder(BaseLatentEncoder):
-    _objective = staticmethod(mae_objective)
-    _auxiliary_posterior = True
-
     _parameter_constraints: dict = {
         **BaseLatentEncoder._parameter_constraints,
         "target_mutual_info": [Interval(Real, 0, None, closed="left")],
@@ -311,24 +312,16 @@ class MAEEncoder(BaseLatentEncoder):
         self.target_mutual_info = target_mutual_info
         self.mi_penalty = mi_penalty
 
-    def _make_objective(self):
-        return partial(
+    def _objective(self) -> Objective:
+        return Objective(
             mae_objective,
-            target_mutual_info=self.target_mutual_info,
-            mi_penalty=self.mi_penalty,
+            options={
+                "target_mutual_info": self.target_mutual_info,
+                "mi_penalty": self.mi_penalty,
+            },
+            auxiliary_posterior=True,
+            fitted_attributes=mutual_information_bound,
         )
-
-    def _record_history(self) -> None:
-        super()._record_history()
-        self.mutual_info_ = self._mutual_information_bound()
-
-    def _mutual_information_bound(self) -> float:
-        model = self.model_
-        model.eval()
-        generator = torch.Generator(self.device_).manual_seed(self._seed)
-        with torch.inference_mode():
-            terms = decoder_information_terms(model, _MUTUAL_INFO_PAIRS, generator)
-        return float(terms["bound"].mean())
 
 
 ESTIMATORS: tuple[type[BaseLatentEncoder], ...] = (

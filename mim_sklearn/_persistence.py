@@ -18,12 +18,12 @@ import zipfile
 
 import numpy as np
 import torch
-from skorch.exceptions import DeviceWarning
-from skorch.history import History
 from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
-from ._base import BaseLatentEncoder, resolve_device
+from ._base import BaseLatentEncoder
+from ._device import resolve_device
+from ._engine import DeviceWarning
 from ._estimators import ESTIMATORS
 
 __all__ = ["load", "save"]
@@ -38,7 +38,6 @@ _ATTRIBUTES = {
     "n_features_in_", "feature_names_in_", "n_categories_", "seed", "net_seed",
     "history", "stopper",
 }
-_STOPPER = ("best_loss_", "best_epoch_", "misses_", "restored_epoch_")
 
 
 def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
@@ -83,8 +82,7 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             "an int or None, architecture a name) before saving, or use pickle. "
             f"{error}"
         ) from error
-    net = estimator.net_
-    stopper = estimator._stopper
+    engine_plain, engine_tensors = estimator.net_.export_state()
     attributes = {
         "n_features_in_": estimator.n_features_in_,
         "feature_names_in_": (
@@ -98,11 +96,8 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             else None
         ),
         "seed": estimator._seed,
-        "net_seed": net.seed,
-        "history": list(net.history),
-        "stopper": {name: getattr(stopper, name) for name in _STOPPER},
+        **engine_plain,
     }
-    cpu = torch.device("cpu")
     torch.save(
         {
             "format": _FORMAT,
@@ -115,11 +110,7 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             "attributes": json.dumps(attributes),
             "mean": torch.from_numpy(np.asarray(estimator.mean_, dtype=np.float64)),
             "scale": torch.from_numpy(np.asarray(estimator.scale_, dtype=np.float64)),
-            "model": {k: v.to(cpu) for k, v in net.module_.state_dict().items()},
-            # Loading maps its tensors to the CPU, and the optimizer moves
-            # them on to its parameters' device.
-            "optimizer": net.optimizer_.state_dict(),
-            "generator": net.generator_.get_state(),
+            **engine_tensors,
         },
         path,
     )
@@ -259,19 +250,10 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
         estimator._seed = int(attributes["seed"])
         estimator.device_ = _available_device(estimator.device)
         estimator._build(n_features, net_seed=int(attributes["net_seed"]))
-        net = estimator.net_
-        net.module_.load_state_dict(payload["model"])
-        net.optimizer_.load_state_dict(payload["optimizer"])
-        net.history = History(attributes["history"])
-        stopper = estimator._stopper
-        for name in _STOPPER:
-            setattr(stopper, name, attributes["stopper"][name])
-        generator = payload["generator"]
-        if generator.numel() == net.generator_.get_state().numel():
-            net.generator_.set_state(generator)
-        else:  # saved on another device type: the state formats differ
-            net.generator_.manual_seed(net.seed + len(net.history))
-        estimator._record_history()
+        estimator.net_.import_state(
+            attributes, {name: payload[name] for name in ("model", "optimizer", "generator")}
+        )
+        estimator._publish_training(estimator._objective())
     except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as error:
         raise ValueError(
             f"{os.fspath(path)!r} is not a file written by mim_sklearn.save, or "

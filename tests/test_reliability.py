@@ -9,7 +9,7 @@ import torch
 from joblib import Parallel, delayed
 
 from mim_sklearn import MIMEncoder, VAEEncoder
-from mim_sklearn._training import LatentNet, ObjectiveCriterion
+from mim_sklearn._engine import LatentNet, ObjectiveCriterion
 from mim_sklearn.exceptions import TrainingDivergedError
 
 from .conftest import SMALL
@@ -31,8 +31,8 @@ def poison(monkeypatch, *, epoch, training=True, net=None):
         state["net"] = self
         return initialize(self)
 
-    def nan_forward(self, model, x, beta=1.0, generator=None):
-        loss, terms = forward(self, model, x, beta, generator)
+    def nan_forward(self, objective, model, x, beta=1.0, generator=None):
+        loss, terms = forward(self, objective, model, x, beta, generator)
         net = state["net"]
         if len(net.history) >= epoch and model.training == training:
             loss = loss * float("nan")
@@ -64,7 +64,7 @@ def test_a_nan_loss_stops_at_once_and_keeps_the_best_weights(digits, monkeypatch
         f"The {kind} loss became nan in epoch 8.")) as caught:
         est.fit(X)
     message = str(caught.value)
-    best = reference._stopper.best_epoch_
+    best = reference.net_.restored_epoch
     assert f"keeps the weights of epoch {best}, the best so far" in message
     assert "learning_rate_init" in message and "max_grad_norm" in message
     assert isinstance(caught.value, ValueError)
@@ -138,7 +138,7 @@ def test_keyboard_interrupt_after_the_warm_up_keeps_the_best_weights(digits,
 
     monkeypatch.setattr(LatentNet, "train_step", interrupt_in_epoch_7)
     est = MIMEncoder(**AFTER_WARM_UP)
-    best = reference._stopper.best_epoch_
+    best = reference.net_.restored_epoch
     with pytest.warns(UserWarning, match=f"keeps the weights of epoch {best}, the best"):
         est.fit(X)
     assert est.n_iter_ == 6

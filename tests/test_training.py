@@ -5,24 +5,22 @@ import numpy as np
 import pytest
 import torch
 
-from mim_sklearn import VAEEncoder
-from mim_sklearn._training import (
-    EarlyStopping,
-    LatentNet,
-    ObjectiveCriterion,
-    WarmUp,
-    iter_batches,
-)
+from skorch.callbacks import Callback
+from skorch.callbacks import ProgressBar as SkorchProgressBar
+
+from mim_sklearn import MIMEncoder, VAEEncoder
+from mim_sklearn._engine import EarlyStopping, LatentNet, WarmUp, iter_batches
 from mim_sklearn.nn import LatentVariableModel
-from mim_sklearn.objectives import mim_objective
+from mim_sklearn.objectives import Objective, mim_objective
 
 from .conftest import SMALL
+
+MIM = Objective(mim_objective)
 
 
 def _net(**kwargs):
     return LatentNet(
         LatentVariableModel(3, 2, (8,), "tanh", seed=0),
-        ObjectiveCriterion(mim_objective),
         seed=0,
         optimizer=torch.optim.Adam,
         verbose=0,
@@ -40,7 +38,7 @@ def test_iter_batches_covers_every_row_once():
 
 def test_warm_up_ramps_beta_per_epoch():
     net = _net(callbacks=[("warm_up", WarmUp(4))])
-    net.train_epochs(torch.randn(20, 3), epochs=6)
+    net.train_epochs(torch.randn(20, 3), 6, MIM)
     assert net.history[:, "beta"] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     assert WarmUp(0).weight(1) == 1.0
 
@@ -55,13 +53,14 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 
     def scripted_epoch(iterator, training, prefix, step_fn, **kwargs):
         if training:  # real training step, so the weights change every epoch
-            LatentNet.run_single_epoch(net, iterator, training, prefix, step_fn)
+            LatentNet.run_single_epoch(net, iterator, training, prefix, step_fn, **kwargs)
             snapshots.append({k: v.clone() for k, v in net.module_.state_dict().items()})
         else:
             net.history.record("valid_loss", next(losses))
 
     net.run_single_epoch = scripted_epoch
-    net.train_epochs(X, 10, train_rows=torch.arange(5, 40), valid_rows=torch.arange(5))
+    net.train_epochs(X, 10, MIM, train_rows=torch.arange(5, 40),
+                     valid_rows=torch.arange(5))
     assert len(net.history) == 4  # epoch 2 was best; epochs 3 and 4 missed
     for key, value in net.module_.state_dict().items():
         torch.testing.assert_close(value, snapshots[1][key])
@@ -72,7 +71,7 @@ def test_early_stopping_ignores_the_warm_up():
     stopper = EarlyStopping("train_loss", patience=1, tol=0.0, warmup_epochs=3,
                             restore_best=False)
     net = _net(callbacks=[("early_stopping", stopper)])
-    net.train_epochs(torch.randn(20, 3), epochs=4)
+    net.train_epochs(torch.randn(20, 3), 4, MIM)
     assert len(net.history) == 4
     assert stopper.best_epoch_ == 4
 
@@ -112,7 +111,7 @@ def test_non_finite_loss_raises_with_the_epoch(digits):
 
 def test_net_pickles_with_its_generator_state():
     net = _net()
-    net.train_epochs(torch.randn(20, 3), epochs=1)
+    net.train_epochs(torch.randn(20, 3), 1, MIM)
     clone = pickle.loads(pickle.dumps(net))
     assert torch.equal(
         torch.randn(3, generator=clone.generator_),
@@ -122,7 +121,7 @@ def test_net_pickles_with_its_generator_state():
 
 def test_generator_of_another_device_type_is_reseeded():
     net = _net()
-    net.train_epochs(torch.randn(20, 3), epochs=1)
+    net.train_epochs(torch.randn(20, 3), 1, MIM)
     state = net.__getstate__()
     state["generator_"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA-sized state
     clone = LatentNet.__new__(LatentNet)
@@ -131,3 +130,60 @@ def test_generator_of_another_device_type_is_reseeded():
         clone.__setstate__(state)
     assert clone.generator_.device.type == "cpu"
     assert torch.randn(2, generator=clone.generator_).shape == (2,)
+
+
+class CountBatches(Callback):
+    def initialize(self):
+        self.calls = []
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        self.calls.append(("begin", training, len(batch)))
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        self.calls.append(("end", training, len(batch)))
+        assert torch.isfinite(loss)
+
+
+def test_batch_callbacks_hear_every_batch():
+    counter = CountBatches()
+    net = _net(callbacks=[("count", counter)], batch_size=8)
+    net.train_epochs(torch.randn(20, 3), 2, MIM, train_rows=torch.arange(4, 20),
+                     valid_rows=torch.arange(4))
+    # Per epoch: two training batches of 8, then one validation batch of 4.
+    epoch = [("begin", True, 8), ("end", True, 8)] * 2 + [("begin", False, 4),
+                                                          ("end", False, 4)]
+    assert counter.calls == epoch * 2
+    assert [len(e["batches"]) for e in net.history] == [3, 3]
+
+
+def test_skorch_progress_bar_counts_the_batches(capsys):
+    net = _net(callbacks=[("bar", SkorchProgressBar(batches_per_epoch="count"))],
+               batch_size=5)
+    net.train_epochs(torch.randn(20, 3), 2, MIM)
+    # The second epoch's bar has the total counted in the first: 4 batches.
+    assert "0/4 " in capsys.readouterr().err
+
+
+def test_history_records_the_mean_of_each_term():
+    net = _net(callbacks=[("warm_up", WarmUp(1))])
+    net.train_epochs(torch.randn(20, 3), 1, MIM)
+    epoch = net.history[-1]
+    terms = ["log_p_x_given_z", "log_p_z", "log_q_z_given_x", "log_q_x"]
+    # The encoder-sampled pairs' loss is half the negated sum of their terms
+    # (with beta = 1 in the first epoch of a one-epoch warm-up, MIM pairs of
+    # both kinds count, each half of the batch's loss).
+    enc = -0.5 * sum(epoch[f"train_enc_{t}"] for t in terms)
+    dec = -0.5 * sum(epoch[f"train_dec_{t}"] for t in terms)
+    assert epoch["train_loss"] == pytest.approx(0.5 * (enc + dec), rel=1e-5)
+
+
+def test_verbose_1_shows_a_progress_bar_and_2_the_table(digits, capsys):
+    X, _ = digits
+    MIMEncoder(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(X)
+    captured = capsys.readouterr()
+    assert "3.0/3 " in captured.err and "train_loss=" in captured.err
+    assert "epoch" not in captured.out
+    MIMEncoder(**{**SMALL, "max_iter": 3, "verbose": 2}).fit(X)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out and "3.0/3" not in captured.err
