@@ -11,6 +11,7 @@ and chunked inference in :mod:`._inference`.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import warnings
 from collections.abc import Iterable
@@ -32,16 +33,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._device import as_device_tensor, resolve_device
 from ._engine import build_net
 from ._inference import SCORE_CHUNK_ELEMENTS, TRANSFORM_CHUNK_ROWS, map_rows
-from ._validation import (
-    INPUT_FORMAT,
-    category_counts,
-    check_float32_range,
-    check_likelihood_data,
-    fit_scaling,
-)
+from ._validation import INPUT_FORMAT, check_float32_range, fit_scaling
 from .exceptions import TrainingDivergedError
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
 from .nn.architectures import ARCHITECTURES
+from .nn.likelihoods import CategoricalLikelihood, Likelihood, category_counts
+from .nn.priors import Prior
 from .objectives import Objective
 
 _MAX_SEED = 2**31 - 1
@@ -63,9 +60,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         "activation": [StrOptions(set(ACTIVATIONS))],
         "architecture": [StrOptions(set(ARCHITECTURES)), callable],
         "image_shape": ["array-like", None],
-        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "likelihood": [StrOptions(set(LIKELIHOODS)), Likelihood],
         "decoder_variance": [StrOptions({"shared", "decoded"})],
-        "prior": [StrOptions(set(PRIORS))],
+        "prior": [StrOptions(set(PRIORS)), Prior],
         "n_prior_components": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"global", "feature"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -260,29 +257,57 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         self.device_ = resolve_device(self.device)
         chunks = [X] if chunks is None else chunks
-        if self.likelihood == "categorical":
-            self.n_categories_ = np.max([category_counts(c) for c in chunks], axis=0)
-        else:
-            check_likelihood_data(X, self.likelihood)
-        if self.likelihood in ("categorical", "bernoulli"):  # X is used as it is
-            self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        else:
+        likelihood = self._new_likelihood()
+        if isinstance(likelihood, CategoricalLikelihood):
+            self.n_categories_ = (
+                np.max([category_counts(c) for c in chunks], axis=0)
+                if likelihood.categories is None
+                else np.asarray(likelihood.categories, dtype=np.int64)
+            )
+        likelihood.check_data(X)
+        if likelihood.scales_input:
             self.mean_, self.scale_ = fit_scaling(chunks, self.scaling)
+        else:  # X is used as it is
+            self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
         self._seed = _seed(rng)
         self._build(X.shape[1], net_seed=_seed(rng))
-        if self.prior == "vamp":
-            self._start_pseudo_inputs(X, rng)
+        self._start_prior(X, rng)
 
-    def _start_pseudo_inputs(self, X: np.ndarray, rng: np.random.RandomState) -> None:
-        """Start the VampPrior's pseudo-inputs at distinct random rows of X."""
-        if self.n_prior_components > X.shape[0]:
-            raise ValueError(
-                f"prior='vamp' starts its n_prior_components={self.n_prior_components} "
-                f"pseudo-inputs at distinct training rows, but X has {X.shape[0]}; "
-                "lower n_prior_components."
-            )
-        rows = rng.choice(X.shape[0], self.n_prior_components, replace=False)
+    def _new_likelihood(self) -> Likelihood:
+        """A fresh, unbuilt likelihood from the parameters (a copy of an
+        instance, so that fitting never changes the parameter)."""
+        if isinstance(self.likelihood, Likelihood):
+            likelihood = copy.deepcopy(self.likelihood)
+        elif self.likelihood == "gaussian":
+            likelihood = LIKELIHOODS["gaussian"](variance=self.decoder_variance)
+        else:
+            likelihood = LIKELIHOODS[self.likelihood]()
+        if isinstance(likelihood, CategoricalLikelihood) and hasattr(self, "n_categories_"):
+            likelihood.categories = self.n_categories_.tolist()
+        return likelihood
+
+    def _new_prior(self) -> Prior:
+        """A fresh, unbuilt prior from the parameters (see :meth:`_new_likelihood`)."""
+        if isinstance(self.prior, Prior):
+            return copy.deepcopy(self.prior)
+        if self.prior == "standard":
+            return PRIORS["standard"]()
+        return PRIORS[self.prior](n_prior_components=self.n_prior_components)
+
+    def _start_prior(self, X: np.ndarray, rng: np.random.RandomState) -> None:
+        """Give the prior the distinct random rows of X it starts from, if any
+        (the VampPrior's pseudo-inputs)."""
         model = self.model_
+        n_rows = model.prior.n_start_rows
+        if n_rows == 0:
+            return
+        if n_rows > X.shape[0]:
+            raise ValueError(
+                f"The prior starts its {n_rows} pseudo-inputs (n_prior_components) "
+                f"at distinct training rows, but X has {X.shape[0]}; lower "
+                "n_prior_components."
+            )
+        rows = rng.choice(X.shape[0], n_rows, replace=False)
         with torch.no_grad():
             x = as_device_tensor(X[np.sort(rows)], torch.float32, self.device_)
             model.initialize_prior(model.to_working_units(x))
@@ -306,14 +331,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             n_components=self.n_components,
             hidden_layer_sizes=tuple(hidden.tolist()),
             activation=self.activation,
-            likelihood=self.likelihood,
-            prior=self.prior,
-            likelihood_options=self._likelihood_options(),
-            prior_options=(
-                None
-                if self.prior == "standard"
-                else {"n_prior_components": self.n_prior_components}
-            ),
+            likelihood=self._new_likelihood(),
+            prior=self._new_prior(),
             architecture=self.architecture,
             image_shape=None if self.image_shape is None else tuple(self.image_shape),
             auxiliary_posterior=self._objective().auxiliary_posterior,
@@ -333,14 +352,6 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             tol=self.tol,
             verbose=self.verbose,
         )
-
-    def _likelihood_options(self) -> dict:
-        """Keyword arguments of the likelihood's constructor."""
-        if self.likelihood == "categorical":
-            return {"n_categories": self.n_categories_.tolist()}
-        if self.likelihood == "gaussian":
-            return {"variance": self.decoder_variance}
-        return {}
 
     def _train(
         self,
@@ -450,7 +461,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         return X
 
     def _check_likelihood_data(self, X: np.ndarray) -> None:
-        check_likelihood_data(X, self.likelihood, getattr(self, "n_categories_", None))
+        self.model_.likelihood.check_data(X)
 
     def _map_rows(
         self, array: np.ndarray, fn, chunk_rows: int = TRANSFORM_CHUNK_ROWS
@@ -546,9 +557,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             )
         return self._map_rows(
             Z,
-            lambda model, z: model.from_working_units(
-                model.likelihood.mean(model.decode(z))
-            ),
+            lambda model, z: model.from_working_units(model.reconstruct(z)),
         )
 
     def sample(self, n_samples=1, *, random_state=None, return_latent=False):
@@ -579,7 +588,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         generator = self._generator(random_state)
         with torch.inference_mode():
             z = model.sample_prior(n_samples, generator)
-            x = model.likelihood.sample(model.decode(z), generator)
+            x = model.sample_x_given_z(z, generator)
             X = model.from_working_units(x).cpu().numpy().astype(
                 np.int64 if model.likelihood.discrete else np.float64
             )

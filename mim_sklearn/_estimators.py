@@ -35,8 +35,13 @@ _PARAMETERS = """\
         :mod:`mim_sklearn.nn.architectures` for its contract.
     image_shape : tuple of (int, int, int) or None, default=None
         ``(channels, height, width)`` of each row of X; needed by "conv".
-    likelihood : {"gaussian", "bernoulli", "categorical"}, default="gaussian"
-        Decoder distribution p(x|z). "gaussian": a diagonal Gaussian with a
+    likelihood : {"gaussian", "bernoulli", "categorical"} or Likelihood, \
+            default="gaussian"
+        Decoder distribution p(x|z). An unbuilt
+        :class:`~mim_sklearn.nn.Likelihood` instance (such as
+        ``GaussianLikelihood(min_log_var=-8.0)``, or a subclass of your own)
+        is used as given: each fit trains a copy, built for X's features.
+        "gaussian": a diagonal Gaussian with a
         learned per-feature variance, floored at exp(-6) in the working units
         (see ``scaling``). "bernoulli": X in [0, 1] (binary, or read as
         probabilities); :meth:`sample` returns 0/1 and
@@ -54,9 +59,13 @@ _PARAMETERS = """\
         variance per feature for every z; "decoded", the decoder outputs a
         variance per feature for each z beside the mean (the MIM paper's
         reference code for its toy data). Ignored by the discrete
-        likelihoods.
-    prior : {"standard", "mog", "vamp"}, default="standard"
-        Latent prior p(z): "standard" is N(0, I); "mog" a learnable mixture
+        likelihoods and by a likelihood instance.
+    prior : {"standard", "mog", "vamp"} or Prior, default="standard"
+        Latent prior p(z). An unbuilt :class:`~mim_sklearn.nn.Prior`
+        instance (such as ``VampPrior(n_prior_components=500)``, or a
+        subclass of your own) is used as given, as for ``likelihood``;
+        ``n_prior_components`` then does not apply. "standard" is N(0, I);
+        "mog" a learnable mixture
         of ``n_prior_components`` diagonal Gaussians; "vamp" the VampPrior,
         the mean of the encoder's posteriors at ``n_prior_components``
         learnable pseudo-inputs that start at random training rows. MIM's

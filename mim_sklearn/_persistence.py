@@ -79,7 +79,8 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
     except (TypeError, ValueError) as error:
         raise ValueError(
             "save stores parameters as JSON: give plain values (random_state "
-            "an int or None, architecture a name) before saving, or use pickle. "
+            "an int or None; architecture, likelihood and prior names) before "
+            "saving, or use pickle. "
             f"{error}"
         ) from error
     engine_plain, engine_tensors = estimator.net_.export_state()

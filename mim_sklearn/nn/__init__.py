@@ -5,10 +5,11 @@ from .likelihoods import (
     BernoulliLikelihood,
     CategoricalLikelihood,
     GaussianLikelihood,
+    Likelihood,
 )
 from .model import LatentVariableModel
 from .networks import ACTIVATIONS, initialize_parameters, make_mlp
-from .priors import PRIORS, MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
+from .priors import PRIORS, MixtureOfGaussiansPrior, Prior, StandardNormalPrior, VampPrior
 
 __all__ = [
     "ACTIVATIONS",
@@ -18,7 +19,9 @@ __all__ = [
     "CategoricalLikelihood",
     "GaussianLikelihood",
     "LatentVariableModel",
+    "Likelihood",
     "MixtureOfGaussiansPrior",
+    "Prior",
     "StandardNormalPrior",
     "VampPrior",
     "initialize_parameters",

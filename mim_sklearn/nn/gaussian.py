@@ -7,6 +7,9 @@ import math
 import torch
 
 LOG_2PI = math.log(2 * math.pi)
+#: The default floor on the log-variances of the encoder and of a Gaussian
+#: decoder, in working units: a variance of at least exp(-6), about 0.0025.
+MIN_LOG_VAR = -6.0
 
 
 def gaussian_log_prob(

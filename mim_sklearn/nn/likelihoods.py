@@ -1,11 +1,21 @@
-"""Decoder likelihoods p(x|z): how decoder outputs become a distribution over x."""
+"""Decoder likelihoods p(x|z): how decoder outputs become a distribution over x.
+
+Every likelihood is a :class:`Likelihood`. One is made in two steps, so that
+an estimator can take an instance as its ``likelihood`` parameter before it
+has seen the data: the constructor takes the choices (the Gaussian's
+variance, say), and :meth:`Likelihood.build` the number of features, once
+the data is known. Giving ``n_features`` to the constructor builds at once.
+"""
 
 from __future__ import annotations
 
+import abc
+
+import numpy as np
 import torch
 from torch import nn
 
-from .gaussian import floored_log_var, gaussian_log_prob, gaussian_rsample
+from .gaussian import MIN_LOG_VAR, floored_log_var, gaussian_log_prob, gaussian_rsample
 
 
 def categorical_sample(
@@ -31,21 +41,80 @@ def categorical_sample(
     return (log_probs.detach() + gumbel).argmax(-1)
 
 
-class _EncodesXAsItIs(nn.Module):
-    """A likelihood whose encoders read x directly (one input per feature)."""
+class Likelihood(nn.Module, abc.ABC):
+    """A decoder distribution p(x|z), read from the decoder network's output.
 
-    n_features: int
+    Subclasses implement :meth:`n_outputs`, :meth:`log_prob`,
+    :meth:`reconstruction` and :meth:`sample`, and create their parameters,
+    if they have any, in :meth:`build`. Discrete ones (``discrete = True``)
+    also implement :meth:`expected_encoder_input` and
+    :meth:`log_prob_of_encoder_input`, with which MIM's decoder-sampled
+    pairs read the decoder's mean instead of its draws.
+
+    Parameters
+    ----------
+    n_features : int or None, default=None
+        Dimension of x; None leaves the likelihood to be built later.
+    """
+
+    #: Whether x is discrete: draws carry no gradient.
+    discrete: bool = False
+    #: The range of the encoder inputs, or None when unbounded.
+    encoder_input_bounds: tuple[float, float] | None = None
+    #: Whether the estimators centre and scale X before it reaches the model.
+    scales_input: bool = True
+
+    def __init__(self, n_features: int | None = None) -> None:
+        super().__init__()
+        self.n_features = None
+        if n_features is not None:
+            self.build(n_features)
+
+    def build(self, n_features: int) -> None:
+        """Size the likelihood for ``n_features`` features (create parameters)."""
+        self.n_features = n_features
+
+    def check_data(self, X: np.ndarray) -> None:
+        """Raise a ValueError, saying what to do, when X does not suit it."""
 
     def n_inputs(self) -> int:
         """Width of :meth:`encoder_input`."""
         return self.n_features
 
     def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
-        """What the encoder networks see of x: x itself."""
+        """What the encoder networks see of x: x itself, unless overridden."""
         return x
 
+    @abc.abstractmethod
+    def n_outputs(self) -> int:
+        """Number of decoder outputs this likelihood reads."""
 
-class GaussianLikelihood(_EncodesXAsItIs):
+    @abc.abstractmethod
+    def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """Log-probability of each row of ``x``, summed over features."""
+
+    @abc.abstractmethod
+    def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
+        """The decoded row that ``inverse_transform`` returns."""
+
+    @abc.abstractmethod
+    def sample(
+        self, params: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw rows x ~ p(x|z)."""
+
+    def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
+        """The mean of p(x|z) where the encoders read x (discrete x)."""
+        raise NotImplementedError
+
+    def log_prob_of_encoder_input(
+        self, inputs: torch.Tensor, params: torch.Tensor
+    ) -> torch.Tensor:
+        """:meth:`log_prob` at encoder inputs, which may be means (discrete x)."""
+        raise NotImplementedError
+
+
+class GaussianLikelihood(Likelihood):
     """Diagonal Gaussian p(x|z) with a decoded mean and a learned variance.
 
     With ``variance="shared"`` the variance is one learned value per
@@ -62,8 +131,8 @@ class GaussianLikelihood(_EncodesXAsItIs):
 
     Parameters
     ----------
-    n_features : int
-        Dimension of x.
+    n_features : int or None, default=None
+        Dimension of x; None builds it later (see :class:`Likelihood`).
     min_log_var : float, default=-6.0
         Floor on the log-variance of each feature.
     variance : {"shared", "decoded"}, default="shared"
@@ -78,25 +147,26 @@ class GaussianLikelihood(_EncodesXAsItIs):
     6
     """
 
-    #: Draws are reparameterised: gradients flow through them.
-    discrete = False
-    #: Encoder inputs are unbounded.
-    encoder_input_bounds = None
-
     def __init__(
-        self, n_features: int, min_log_var: float = -6.0, variance: str = "shared"
+        self,
+        n_features: int | None = None,
+        min_log_var: float = MIN_LOG_VAR,
+        variance: str = "shared",
     ) -> None:
-        super().__init__()
         if variance not in ("shared", "decoded"):
             raise ValueError(
                 f"variance must be 'shared' or 'decoded', got {variance!r}."
             )
-        self.n_features = n_features
         self.min_log_var = min_log_var
         self.variance = variance
-        self.raw_log_var = (
-            nn.Parameter(torch.zeros(n_features)) if variance == "shared" else None
-        )
+        self.raw_log_var = None
+        super().__init__(n_features)
+
+    def build(self, n_features: int) -> None:
+        """Size it for ``n_features``: a shared variance has one per feature."""
+        super().build(n_features)
+        if self.variance == "shared":
+            self.raw_log_var = nn.Parameter(torch.zeros(n_features))
 
     def n_outputs(self) -> int:
         """Number of decoder outputs this likelihood consumes: the mean, and
@@ -114,7 +184,7 @@ class GaussianLikelihood(_EncodesXAsItIs):
         """Log-density of each row of ``x``, summed over features."""
         return gaussian_log_prob(x, *self.moments(params))
 
-    def mean(self, params: torch.Tensor) -> torch.Tensor:
+    def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z)."""
         return self.moments(params)[0]
 
@@ -131,7 +201,7 @@ class GaussianLikelihood(_EncodesXAsItIs):
         )
 
 
-class BernoulliLikelihood(_EncodesXAsItIs):
+class BernoulliLikelihood(Likelihood):
     """Independent Bernoulli features: p(x_j = 1 | z) = sigmoid(logit_j(z)).
 
     For binary data, or data in [0, 1] read as probabilities (the
@@ -140,8 +210,8 @@ class BernoulliLikelihood(_EncodesXAsItIs):
 
     Parameters
     ----------
-    n_features : int
-        Dimension of x.
+    n_features : int or None, default=None
+        Dimension of x; None builds it later (see :class:`Likelihood`).
 
     Examples
     --------
@@ -153,27 +223,31 @@ class BernoulliLikelihood(_EncodesXAsItIs):
     discrete = True
     #: The range of the encoder inputs (the probabilities).
     encoder_input_bounds = (0.0, 1.0)
+    scales_input = False
 
-    def __init__(self, n_features: int) -> None:
-        super().__init__()
-        self.n_features = n_features
+    def check_data(self, X: np.ndarray) -> None:
+        """Raise a ValueError unless every value of X is in [0, 1]."""
+        if not np.all((X >= 0) & (X <= 1)):
+            raise ValueError(
+                "likelihood='bernoulli' needs X in [0, 1]: binary data, or "
+                "probabilities (binarise or rescale X first)."
+            )
 
     def n_outputs(self) -> int:
         """Number of decoder outputs: one logit per feature."""
         return self.n_features
 
-
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """Log-probability of each row of ``x``, summed over features."""
         return (x * params - nn.functional.softplus(params)).sum(-1)
 
-    def mean(self, params: torch.Tensor) -> torch.Tensor:
-        """The probabilities p(x_j = 1 | z)."""
+    def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
+        """The probabilities p(x_j = 1 | z), the mean of p(x|z)."""
         return torch.sigmoid(params)
 
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z) where the encoders read x: the probabilities."""
-        return self.mean(params)
+        return torch.sigmoid(params)
 
     def log_prob_of_encoder_input(
         self, inputs: torch.Tensor, params: torch.Tensor
@@ -194,7 +268,7 @@ class BernoulliLikelihood(_EncodesXAsItIs):
         return f"n_features={self.n_features}"
 
 
-class CategoricalLikelihood(nn.Module):
+class CategoricalLikelihood(Likelihood):
     """Independent categorical features: x_j in {0, ..., K_j - 1}.
 
     The decoder gives ``max(K_j)`` logits per feature (those beyond a
@@ -205,10 +279,11 @@ class CategoricalLikelihood(nn.Module):
 
     Parameters
     ----------
-    n_features : int
-        Dimension of x.
-    n_categories : sequence of int
-        K_j, the number of categories of each feature.
+    n_features : int or None, default=None
+        Dimension of x; None builds it later (see :class:`Likelihood`).
+    n_categories : sequence of int or None, default=None
+        K_j, the number of categories of each feature. The estimators count
+        them in the training data when None.
 
     Examples
     --------
@@ -220,15 +295,25 @@ class CategoricalLikelihood(nn.Module):
     discrete = True
     #: The range of the encoder inputs (one-hot codes or probabilities).
     encoder_input_bounds = (0.0, 1.0)
+    scales_input = False
 
-    def __init__(self, n_features: int, n_categories) -> None:
-        super().__init__()
-        counts = torch.as_tensor(list(n_categories), dtype=torch.long)
+    def __init__(self, n_features: int | None = None, n_categories=None) -> None:
+        self.categories = None if n_categories is None else [int(k) for k in n_categories]
+        super().__init__(n_features)
+
+    def build(self, n_features: int) -> None:
+        """Size it for ``n_features`` features of ``n_categories`` categories."""
+        if self.categories is None:
+            raise ValueError(
+                "CategoricalLikelihood needs n_categories before it is built; the "
+                "estimators count them in the training data."
+            )
+        counts = torch.as_tensor(self.categories, dtype=torch.long)
         if counts.shape != (n_features,) or (counts < 1).any():
             raise ValueError(
                 f"n_categories needs one positive count per feature, got {counts.tolist()}."
             )
-        self.n_features = n_features
+        super().build(n_features)
         self.max_categories = int(counts.max())
         self.register_buffer("n_categories", counts)
         self.register_buffer(
@@ -236,6 +321,10 @@ class CategoricalLikelihood(nn.Module):
         )
         # Where each feature's one-hot block starts in the encoder input.
         self.register_buffer("offsets", torch.cumsum(counts, 0) - counts)
+
+    def check_data(self, X: np.ndarray) -> None:
+        """Raise a ValueError unless X holds codes 0 to K_j - 1 of each feature."""
+        category_counts(X, None if self.categories is None else np.array(self.categories))
 
     def n_outputs(self) -> int:
         """Number of decoder outputs: ``max(K_j)`` logits per feature."""
@@ -264,8 +353,8 @@ class CategoricalLikelihood(nn.Module):
         index = x.long().unsqueeze(-1).expand(*log_p.shape[:-1], 1)
         return log_p.gather(-1, index).squeeze(-1).sum(-1)
 
-    def mean(self, params: torch.Tensor) -> torch.Tensor:
-        """The most probable code of each feature (what decoding returns)."""
+    def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
+        """The most probable code of each feature."""
         return self.log_probabilities(params).argmax(-1).to(params.dtype)
 
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
@@ -293,7 +382,33 @@ class CategoricalLikelihood(nn.Module):
         return f"n_categories={self.n_categories.tolist()}"
 
 
-LIKELIHOODS: dict[str, type[nn.Module]] = {
+def category_counts(X: np.ndarray, n_categories: np.ndarray | None = None) -> np.ndarray:
+    """Check that X holds category codes; return K_j, the categories per feature.
+
+    Codes are integers 0, 1, ..., K_j - 1 (stored in a float array). With
+    ``n_categories`` (those seen in ``fit``), a code beyond them is an error.
+
+    Examples
+    --------
+    >>> category_counts(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
+    [2, 3]
+    """
+    if not np.all((X >= 0) & (X == np.floor(X))):
+        raise ValueError(
+            "likelihood='categorical' needs X to hold integer category codes "
+            "0, 1, 2, ... in each column (encode labels with OrdinalEncoder)."
+        )
+    counts = X.max(axis=0).astype(np.int64) + 1
+    if n_categories is not None and np.any(counts > n_categories):
+        feature = int(np.argmax(counts > n_categories))
+        raise ValueError(
+            f"Feature {feature} holds code {counts[feature] - 1}, but fit saw codes "
+            f"0 to {n_categories[feature] - 1} only."
+        )
+    return counts
+
+
+LIKELIHOODS: dict[str, type[Likelihood]] = {
     "gaussian": GaussianLikelihood,
     "bernoulli": BernoulliLikelihood,
     "categorical": CategoricalLikelihood,

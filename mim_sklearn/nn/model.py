@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from .gaussian import floored_log_var, gaussian_log_prob, gaussian_rsample
-from .likelihoods import LIKELIHOODS
 from .architectures import ARCHITECTURES, ArchitectureSpec
+from .gaussian import MIN_LOG_VAR, floored_log_var, gaussian_log_prob, gaussian_rsample
+from .likelihoods import LIKELIHOODS, Likelihood
 from .networks import initialize_parameters
-from .priors import PRIORS, _standard_normal_sample
+from .priors import PRIORS, Prior, _standard_normal_sample
 
 
 class LatentVariableModel(nn.Module):
@@ -34,15 +34,18 @@ class LatentVariableModel(nn.Module):
         Hidden widths of the encoder; the decoder mirrors them.
     activation : str
         Hidden nonlinearity, a key of :data:`~mim_sklearn.nn.networks.ACTIVATIONS`.
-    likelihood : str, default="gaussian"
-        Key of :data:`~mim_sklearn.nn.likelihoods.LIKELIHOODS`.
-    prior : str, default="standard"
-        Key of :data:`~mim_sklearn.nn.priors.PRIORS`.
+    likelihood : str or Likelihood, default="gaussian"
+        A key of :data:`~mim_sklearn.nn.likelihoods.LIKELIHOODS`, or a
+        :class:`~mim_sklearn.nn.likelihoods.Likelihood`, which the model
+        builds for ``n_features`` if it is not built yet (and then owns).
+    prior : str or Prior, default="standard"
+        A key of :data:`~mim_sklearn.nn.priors.PRIORS`, or a
+        :class:`~mim_sklearn.nn.priors.Prior`, built likewise.
     likelihood_options : dict or None, default=None
-        Keyword arguments of the likelihood's constructor, such as
+        Keyword arguments of a named likelihood's constructor, such as
         ``n_categories`` for ``"categorical"``.
     prior_options : dict or None, default=None
-        Keyword arguments of the prior's constructor, such as
+        Keyword arguments of a named prior's constructor, such as
         ``n_prior_components`` for ``"mog"`` and ``"vamp"``.
     min_encoder_log_var : float, default=-6.0
         Floor on the encoder log-variance. MIM's loss with a marginal q(x) does
@@ -74,11 +77,11 @@ class LatentVariableModel(nn.Module):
         n_components: int,
         hidden_layer_sizes: Sequence[int],
         activation: str,
-        likelihood: str = "gaussian",
-        prior: str = "standard",
+        likelihood: str | Likelihood = "gaussian",
+        prior: str | Prior = "standard",
         likelihood_options: dict | None = None,
         prior_options: dict | None = None,
-        min_encoder_log_var: float = -6.0,
+        min_encoder_log_var: float = MIN_LOG_VAR,
         architecture: str | Callable = "mlp",
         image_shape: tuple[int, int, int] | None = None,
         auxiliary_posterior: bool = False,
@@ -86,13 +89,26 @@ class LatentVariableModel(nn.Module):
     ) -> None:
         super().__init__()
         self.min_encoder_log_var = min_encoder_log_var
-        self.likelihood = LIKELIHOODS[likelihood](n_features, **(likelihood_options or {}))
+        if isinstance(likelihood, str):
+            likelihood = LIKELIHOODS[likelihood](**(likelihood_options or {}))
+        if likelihood.n_features is None:
+            likelihood.build(n_features)
+        self.likelihood = likelihood
         n_inputs = self.likelihood.n_inputs()
-        prior_options = dict(prior_options or {})
-        if prior == "vamp":  # pseudo-inputs live where the encoder's inputs do
-            prior_options["n_inputs"] = n_inputs
-            prior_options["input_bounds"] = self.likelihood.encoder_input_bounds
-        self.prior = PRIORS[prior](n_components, **prior_options)
+        if isinstance(prior, str):
+            prior = PRIORS[prior](**(prior_options or {}))
+        if prior.n_components is None:
+            # A prior defined through the encoder (the VampPrior) lives where
+            # the encoder's inputs do.
+            prior.build(n_components, n_inputs, self.likelihood.encoder_input_bounds)
+        if (self.likelihood.n_features, prior.n_components) != (n_features, n_components):
+            raise ValueError(
+                f"The likelihood is built for {self.likelihood.n_features} features "
+                f"and the prior for {prior.n_components} components, but the model "
+                f"has {n_features} and {n_components}; pass unbuilt ones (without "
+                "n_features or n_components) to let the model size them."
+            )
+        self.prior = prior
         build = ARCHITECTURES[architecture] if isinstance(architecture, str) else architecture
         spec = ArchitectureSpec(
             n_inputs=n_inputs,
@@ -107,8 +123,8 @@ class LatentVariableModel(nn.Module):
         self.auxiliary = build(spec)[0] if auxiliary_posterior else None
         generator = torch.Generator().manual_seed(seed)
         initialize_parameters(self, generator)
-        if hasattr(self.prior, "reset_parameters"):
-            self.prior.reset_parameters(generator)
+        self.prior.reset_parameters(generator)
+        self.prior.attach_encoder(self.encode_inputs)
         # The affine map from the user's units to the working units the
         # networks see; buffers, so it moves and pickles with the model.
         self.register_buffer("input_offset", torch.zeros(n_features))
@@ -140,13 +156,13 @@ class LatentVariableModel(nn.Module):
 
     def log_p_z(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of the prior p(z) at each row of ``z``."""
-        return self.prior.log_prob(z, self.encode_inputs)
+        return self.prior.log_prob(z)
 
     def sample_prior(
         self, n_samples: int, generator: torch.Generator | None
     ) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
-        return self.prior.sample(n_samples, generator, self.encode_inputs)
+        return self.prior.sample(n_samples, generator)
 
     def sample_anchor(
         self, n_samples: int, generator: torch.Generator | None
@@ -168,21 +184,18 @@ class LatentVariableModel(nn.Module):
         A VampPrior encodes its pseudo-inputs once for every evaluation and
         draw in the block (one training step); other priors need nothing.
         """
-        if hasattr(self.prior, "shared_components"):
-            return self.prior.shared_components(self.encode_inputs)
-        return contextlib.nullcontext()
+        return self.prior.shared_pass()
 
     def prior_entropy(self, z: torch.Tensor) -> torch.Tensor:
         """H(z) of the prior: exact when known, else ``-log p(z)`` of each
         draw ``z ~ p(z)`` (an unbiased estimate)."""
-        if hasattr(self.prior, "entropy"):
-            return self.prior.entropy()
-        return -self.log_p_z(z)
+        entropy = self.prior.entropy()
+        return -self.log_p_z(z) if entropy is None else entropy
 
     def initialize_prior(self, x: torch.Tensor) -> None:
-        """Start a VampPrior's pseudo-inputs at rows ``x`` (working units)."""
-        if hasattr(self.prior, "initialize_from"):
-            self.prior.initialize_from(self.likelihood.encoder_input(x))
+        """Let the prior start from training rows ``x`` (working units): a
+        VampPrior's pseudo-inputs start there."""
+        self.prior.start_from(self.likelihood.encoder_input(x))
 
     def _gaussian_parameters(self, output: torch.Tensor):
         mean, raw_log_var = output.chunk(2, dim=-1)
@@ -239,6 +252,17 @@ class LatentVariableModel(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Parameters of p(x|z), as the likelihood reads them."""
         return self.decoder(z)
+
+    def reconstruct(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoded rows of ``z`` in working units: the mean of p(x|z), or
+        the most probable category codes."""
+        return self.likelihood.reconstruction(self.decode(z))
+
+    def sample_x_given_z(
+        self, z: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw one x ~ p(x|z) for each row of ``z``, in working units."""
+        return self.likelihood.sample(self.decode(z), generator)
 
     def log_p_x_given_z(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
         """Log-density of p(x|z) at ``x``, given decoded parameters."""

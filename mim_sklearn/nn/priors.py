@@ -1,14 +1,14 @@
 """Latent priors p(z).
 
-Every prior offers ``log_prob(z, encode_inputs)`` and ``sample(n_samples,
-generator, encode_inputs)``, where ``encode_inputs`` maps encoder inputs to
-the mean and log-variance of q(z|x): only the VampPrior, a mixture of encoder
-posteriors, uses it. A prior with a closed-form entropy also offers
-``entropy()``.
+Every prior is a :class:`Prior`. As with the likelihoods, one is made in two
+steps, so that an estimator can take an instance as its ``prior`` parameter:
+the constructor takes the choices (the number of mixture components), and
+:meth:`Prior.build` what it needs of the model, once the model is made.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import math
 from collections.abc import Callable, Iterator
@@ -22,13 +22,82 @@ from .likelihoods import categorical_sample
 Encoder = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-class StandardNormalPrior(nn.Module):
+class Prior(nn.Module, abc.ABC):
+    """A latent prior p(z) over ``n_components`` dimensions.
+
+    Subclasses implement :meth:`log_prob` and :meth:`sample`, and create
+    their parameters, if they have any, in :meth:`build`; the other methods
+    have defaults that suit a prior with no closed-form entropy, no
+    data-dependent start and no use of the encoder.
+
+    Parameters
+    ----------
+    n_components : int or None, default=None
+        Dimension of z; None leaves the prior to be built by the model.
+    """
+
+    def __init__(self, n_components: int | None = None) -> None:
+        super().__init__()
+        self.n_components = None
+        if n_components is not None:
+            self.build(n_components)
+
+    def build(
+        self,
+        n_components: int,
+        n_inputs: int | None = None,
+        input_bounds: tuple[float, float] | None = None,
+    ) -> None:
+        """Size the prior for z of ``n_components`` dimensions.
+
+        ``n_inputs`` and ``input_bounds`` describe the encoder's inputs, for
+        priors defined through the encoder (the VampPrior).
+        """
+        self.n_components = n_components
+
+    @abc.abstractmethod
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """Log-density of each row of ``z``."""
+
+    @abc.abstractmethod
+    def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
+        """Draw ``n_samples`` rows z ~ p(z)."""
+
+    def entropy(self) -> torch.Tensor | None:
+        """Differential entropy of p(z) in nats, or None without a closed form."""
+        return None
+
+    def reset_parameters(self, generator: torch.Generator) -> None:
+        """Draw the starting parameters from ``generator`` (none by default)."""
+
+    #: How many distinct training rows :meth:`start_from` wants (0: none).
+    n_start_rows: int = 0
+
+    def start_from(self, inputs: torch.Tensor) -> None:
+        """Start from ``n_start_rows`` training rows ``inputs``, as the
+        encoder sees them (a VampPrior's pseudo-inputs); nothing by default."""
+
+    def attach_encoder(self, encode_inputs: Encoder) -> None:
+        """Receive the model's map from encoder inputs to q(z|x)'s mean and
+        log-variance, for priors defined through the encoder; ignored by
+        default."""
+
+    def shared_pass(self) -> contextlib.AbstractContextManager:
+        """A block (one training step) in which work that depends only on the
+        weights is done once; nothing by default."""
+        return contextlib.nullcontext()
+
+    def extra_repr(self) -> str:
+        return f"n_components={self.n_components}"
+
+
+class StandardNormalPrior(Prior):
     """The standard normal prior p(z) = N(0, I); it has no parameters.
 
     Parameters
     ----------
-    n_components : int
-        Dimension of z.
+    n_components : int or None, default=None
+        Dimension of z; None leaves it to the model.
 
     Examples
     --------
@@ -38,13 +107,12 @@ class StandardNormalPrior(nn.Module):
     torch.Size([5])
     """
 
-    def __init__(self, n_components: int) -> None:
-        super().__init__()
-        self.n_components = n_components
+    def __init__(self, n_components: int | None = None) -> None:
+        super().__init__(n_components)
         # A buffer, so that the prior follows the model across devices/dtypes.
         self.register_buffer("_zero", torch.zeros(()))
 
-    def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``z``."""
         # Written out: the general Gaussian formula costs twice the tensor
         # operations, and this runs three times in each MIM step.
@@ -54,18 +122,10 @@ class StandardNormalPrior(nn.Module):
         """Differential entropy of p(z), in nats: d/2 log(2 pi e)."""
         return self._zero + 0.5 * self.n_components * (LOG_2PI + 1.0)
 
-    def sample(
-        self,
-        n_samples: int,
-        generator: torch.Generator | None,
-        encode_inputs: Encoder | None = None,
-    ) -> torch.Tensor:
+    def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
         return _standard_normal_sample(n_samples, self.n_components, generator,
                                        self._zero)
-
-    def extra_repr(self) -> str:
-        return f"n_components={self.n_components}"
 
 
 def _standard_normal_sample(
@@ -102,14 +162,14 @@ def _mixture_sample(
     return gaussian_rsample(means[component], log_vars[component], generator)
 
 
-class MixtureOfGaussiansPrior(nn.Module):
+class MixtureOfGaussiansPrior(Prior):
     """A learnable mixture of diagonal Gaussians: sum_k w_k N(mean_k, diag var_k).
 
     Parameters
     ----------
-    n_components : int
-        Dimension of z.
-    n_prior_components : int
+    n_components : int or None, default=None
+        Dimension of z; None leaves it to the model.
+    n_prior_components : int, default=100
         Number of mixture components K.
 
     Examples
@@ -120,12 +180,19 @@ class MixtureOfGaussiansPrior(nn.Module):
     torch.Size([4])
     """
 
-    def __init__(self, n_components: int, n_prior_components: int) -> None:
-        super().__init__()
-        self.n_components = n_components
-        self.means = nn.Parameter(torch.zeros(n_prior_components, n_components))
-        self.log_vars = nn.Parameter(torch.zeros(n_prior_components, n_components))
-        self.logits = nn.Parameter(torch.zeros(n_prior_components))
+    def __init__(
+        self, n_components: int | None = None, n_prior_components: int = 100
+    ) -> None:
+        self.n_prior_components = n_prior_components
+        super().__init__(n_components)
+
+    def build(self, n_components: int, n_inputs=None, input_bounds=None) -> None:
+        """Make K components in ``n_components`` dimensions."""
+        super().build(n_components)
+        k = self.n_prior_components
+        self.means = nn.Parameter(torch.zeros(k, n_components))
+        self.log_vars = nn.Parameter(torch.zeros(k, n_components))
+        self.logits = nn.Parameter(torch.zeros(k))
 
     def reset_parameters(self, generator: torch.Generator) -> None:
         """Means drawn from N(0, I), unit variances, equal weights."""
@@ -134,18 +201,13 @@ class MixtureOfGaussiansPrior(nn.Module):
             self.log_vars.zero_()
             self.logits.zero_()
 
-    def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``z``."""
         return _mixture_log_prob(
             z, self.means, self.log_vars, torch.log_softmax(self.logits, 0)
         )
 
-    def sample(
-        self,
-        n_samples: int,
-        generator: torch.Generator | None,
-        encode_inputs: Encoder | None = None,
-    ) -> torch.Tensor:
+    def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
         return _mixture_sample(
             n_samples, self.means, self.log_vars, torch.log_softmax(self.logits, 0),
@@ -156,25 +218,28 @@ class MixtureOfGaussiansPrior(nn.Module):
         return f"n_components={self.n_components}, n_prior_components={len(self.logits)}"
 
 
-class VampPrior(nn.Module):
+class VampPrior(Prior):
     """The VampPrior: the mean of the encoder's posteriors at K learnable pseudo-inputs.
 
     p(z) = 1/K sum_k q(z | u_k) (Tomczak and Welling, 2018). The pseudo-inputs
     u_k live where the encoder's inputs do and start at training rows (see
-    :meth:`initialize_from`). Where those inputs are bounded (pixel
+    :meth:`start_from`). Where those inputs are bounded (pixel
     probabilities, one-hot codes), the encoder sees each u_k clamped to the
     bounds, as the MIM paper's reference code does with a Hardtanh: an
     input no data row can take would give the prior components that no
     posterior can match.
 
+    The model attaches its encoder (:meth:`Prior.attach_encoder`): the prior
+    is defined through it.
+
     Parameters
     ----------
-    n_components : int
-        Dimension of z.
-    n_prior_components : int
+    n_components : int or None, default=None
+        Dimension of z; None leaves it, and the encoder's inputs, to the model.
+    n_prior_components : int, default=100
         Number of pseudo-inputs K.
-    n_inputs : int
-        Width of the encoder's input.
+    n_inputs : int or None, default=None
+        Width of the encoder's input (given by the model when it builds).
     input_bounds : tuple of (float, float) or None, default=None
         Lower and upper bound of the encoder's inputs; None for unbounded.
 
@@ -189,18 +254,37 @@ class VampPrior(nn.Module):
 
     def __init__(
         self,
-        n_components: int,
-        n_prior_components: int,
-        n_inputs: int,
+        n_components: int | None = None,
+        n_prior_components: int = 100,
+        n_inputs: int | None = None,
         input_bounds: tuple[float, float] | None = None,
     ) -> None:
-        super().__init__()
-        self.n_components = n_components
-        self.input_bounds = input_bounds
-        self.pseudo_inputs = nn.Parameter(torch.zeros(n_prior_components, n_inputs))
+        self.n_prior_components = n_prior_components
         self._shared_components: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._encode_inputs: Encoder | None = None
+        super().__init__()
+        if n_components is not None:
+            self.build(n_components, n_inputs, input_bounds)
 
-    def initialize_from(self, inputs: torch.Tensor) -> None:
+    def build(self, n_components: int, n_inputs: int | None = None,
+              input_bounds: tuple[float, float] | None = None) -> None:
+        """Make K pseudo-inputs of the encoder's input width ``n_inputs``."""
+        if n_inputs is None:
+            raise ValueError("The VampPrior needs the width of the encoder's input.")
+        super().build(n_components)
+        self.input_bounds = input_bounds
+        self.pseudo_inputs = nn.Parameter(torch.zeros(self.n_prior_components, n_inputs))
+
+    @property
+    def n_start_rows(self) -> int:
+        """One training row per pseudo-input."""
+        return self.n_prior_components
+
+    def attach_encoder(self, encode_inputs: Encoder) -> None:
+        """Use ``encode_inputs`` to encode the pseudo-inputs."""
+        self._encode_inputs = encode_inputs
+
+    def start_from(self, inputs: torch.Tensor) -> None:
         """Start the pseudo-inputs at ``inputs`` (K encoder inputs, such as data rows)."""
         if inputs.shape != self.pseudo_inputs.shape:
             raise ValueError(
@@ -211,14 +295,14 @@ class VampPrior(nn.Module):
             self.pseudo_inputs.copy_(inputs)
 
     @contextlib.contextmanager
-    def shared_components(self, encode_inputs: Encoder) -> Iterator[None]:
+    def shared_pass(self) -> Iterator[None]:
         """Encode the pseudo-inputs once for every use of the prior in the block.
 
         A training step evaluates and samples the prior several times with the
         same weights; encoding K pseudo-inputs each time would cost K encoder
         rows per use.
         """
-        self._shared_components = encode_inputs(self.inputs())
+        self._shared_components = self._encode(self.inputs())
         try:
             yield
         finally:
@@ -230,29 +314,32 @@ class VampPrior(nn.Module):
             return self.pseudo_inputs
         return self.pseudo_inputs.clamp(*self.input_bounds)
 
-    def _components(self, encode_inputs: Encoder) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encode(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._encode_inputs is None:
+            raise ValueError(
+                "The VampPrior has no encoder: it is used inside a "
+                "LatentVariableModel, which attaches its own."
+            )
+        return self._encode_inputs(inputs)
+
+    def _components(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._shared_components is not None:
             return self._shared_components
-        return encode_inputs(self.inputs())
+        return self._encode(self.inputs())
 
     def _log_weights(self) -> torch.Tensor:
         k = self.pseudo_inputs.shape[0]
         return torch.full((k,), -math.log(k), device=self.pseudo_inputs.device,
                           dtype=self.pseudo_inputs.dtype)
 
-    def log_prob(self, z: torch.Tensor, encode_inputs: Encoder | None = None) -> torch.Tensor:
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``z``."""
-        means, log_vars = self._components(encode_inputs)
+        means, log_vars = self._components()
         return _mixture_log_prob(z, means, log_vars, self._log_weights())
 
-    def sample(
-        self,
-        n_samples: int,
-        generator: torch.Generator | None,
-        encode_inputs: Encoder | None = None,
-    ) -> torch.Tensor:
+    def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z)."""
-        means, log_vars = self._components(encode_inputs)
+        means, log_vars = self._components()
         return _mixture_sample(n_samples, means, log_vars, self._log_weights(), generator)
 
     def extra_repr(self) -> str:
@@ -263,7 +350,7 @@ class VampPrior(nn.Module):
         )
 
 
-PRIORS: dict[str, type[nn.Module]] = {
+PRIORS: dict[str, type[Prior]] = {
     "standard": StandardNormalPrior,
     "mog": MixtureOfGaussiansPrior,
     "vamp": VampPrior,

@@ -1,0 +1,111 @@
+"""Likelihoods and priors given as instances: the typed component interfaces."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from mim_sklearn import MIMEncoder, VAEEncoder, save
+from mim_sklearn.nn import (
+    GaussianLikelihood,
+    Likelihood,
+    MixtureOfGaussiansPrior,
+    Prior,
+    StandardNormalPrior,
+    VampPrior,
+)
+
+from .conftest import SMALL
+
+
+class LaplaceLikelihood(Likelihood):
+    """A user's own likelihood: independent Laplace features of unit scale."""
+
+    def n_outputs(self):
+        return self.n_features
+
+    def log_prob(self, x, params):
+        return -((x - params).abs() + math.log(2)).sum(-1)
+
+    def reconstruction(self, params):
+        return params
+
+    def sample(self, params, generator):
+        uniform = torch.rand(params.shape, generator=generator, device=params.device)
+        return params - torch.sign(uniform - 0.5) * torch.log1p(-2 * (uniform - 0.5).abs())
+
+
+class WideNormalPrior(Prior):
+    """A user's own prior: N(0, 4 I)."""
+
+    def log_prob(self, z):
+        return torch.distributions.Normal(0.0, 2.0).log_prob(z).sum(-1)
+
+    def sample(self, n_samples, generator):
+        return 2.0 * torch.randn(n_samples, self.n_components, generator=generator)
+
+
+@pytest.mark.parametrize(
+    "instance, named",
+    [
+        ({"prior": MixtureOfGaussiansPrior(n_prior_components=5)},
+         {"prior": "mog", "n_prior_components": 5}),
+        ({"prior": VampPrior(n_prior_components=7)},
+         {"prior": "vamp", "n_prior_components": 7}),
+        ({"likelihood": GaussianLikelihood(variance="decoded")},
+         {"likelihood": "gaussian", "decoder_variance": "decoded"}),
+    ],
+    ids=["mog", "vamp", "gaussian-decoded"],
+)
+def test_an_instance_trains_exactly_as_its_name(digits, instance, named):
+    X, _ = digits
+    by_instance = MIMEncoder(**SMALL, **instance).fit(X)
+    by_name = MIMEncoder(**SMALL, **named).fit(X)
+    assert by_instance.loss_curve_ == by_name.loss_curve_
+    np.testing.assert_array_equal(by_instance.transform(X), by_name.transform(X))
+
+
+def test_fitting_leaves_the_instance_unbuilt_and_unshared(digits):
+    X, _ = digits
+    prior = MixtureOfGaussiansPrior(n_prior_components=4)
+    encoder = VAEEncoder(**SMALL, prior=prior).fit(X)
+    assert prior.n_components is None and not list(prior.parameters())
+    assert encoder.model_.prior is not prior
+    assert encoder.get_params()["prior"] is prior
+    copy = clone(encoder).fit(X)  # a grid search's clone fits the same way
+    np.testing.assert_array_equal(copy.transform(X), encoder.transform(X))
+
+
+def test_a_custom_likelihood_and_prior_train_and_score(digits):
+    X, _ = digits
+    # No warm-up: the loss is then one objective from the first epoch on.
+    encoder = MIMEncoder(**{**SMALL, "warmup_epochs": 0}, likelihood=LaplaceLikelihood(),
+                         prior=WideNormalPrior()).fit(X)
+    assert encoder.loss_curve_[-1] < encoder.loss_curve_[0]
+    assert np.isfinite(encoder.score(X))
+    assert encoder.inverse_transform(encoder.transform(X[:5])).shape == (5, 64)
+    assert encoder.sample(3, random_state=0).shape == (3, 64)
+    # The prior the model scores with is the user's: N(0, 4 I), not N(0, I).
+    z = torch.zeros(1, SMALL["n_components"])
+    expected = -SMALL["n_components"] * (0.5 * math.log(2 * math.pi) + math.log(2.0))
+    assert encoder.model_.log_p_z(z).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_component_built_for_another_size_is_refused(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="pass unbuilt ones"):
+        MIMEncoder(**SMALL, prior=StandardNormalPrior(n_components=7)).fit(X)
+
+
+def test_an_instance_must_be_a_component():
+    with pytest.raises(ValueError, match="'prior' parameter"):
+        MIMEncoder(prior=torch.nn.Identity()).fit(np.zeros((4, 2)))
+
+
+def test_save_asks_for_named_components(digits, tmp_path):
+    X, _ = digits
+    encoder = MIMEncoder(**SMALL, prior=MixtureOfGaussiansPrior(n_prior_components=3)).fit(X)
+    with pytest.raises(ValueError, match="plain values"):
+        save(encoder, tmp_path / "encoder.pt")
