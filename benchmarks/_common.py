@@ -1,4 +1,11 @@
-"""Helpers shared by the benchmark scripts: data location, timing, output."""
+"""Helpers shared by the benchmark scripts: data location, timing, output.
+
+Every script writes its results file with ``write_results``: its
+measurements under its own keys, and under ``"tables"`` the tables that the
+documentation shows of them, built with ``table`` and ``settings_table``.
+The documentation renders those tables as they are (formatting the numbers),
+so each script's labels and titles live beside the numbers it measures.
+"""
 
 from __future__ import annotations
 
@@ -68,8 +75,72 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+def table(title: str, columns: dict[str, str], records: list[dict]) -> dict:
+    """A table for the documentation: a row per record, a column per key.
+
+    Parameters
+    ----------
+    title : str
+        The table's caption.
+    columns : dict of str to str
+        The keys of ``records`` to show, in the columns' order, each mapped to
+        its column label.
+    records : list of dict
+        The rows' values by key; they are kept as measured (the documentation
+        formats them).
+
+    Returns
+    -------
+    dict
+        ``{"title": title, "columns": [label, ...], "rows": [[value, ...], ...]}``.
+    """
+    return {"title": title, "columns": list(columns.values()),
+            "rows": [[record[key] for key in columns] for record in records]}
+
+
+def settings_table(title: str, labels: dict[str, str], values: dict) -> dict:
+    """A two-column table for the documentation: a setting per row, its value beside.
+
+    Parameters
+    ----------
+    title : str
+        The table's caption.
+    labels : dict of str to str
+        The label of each key of ``values`` to show. Entries of ``values``
+        without one (nested tables, values the page does not show) are left
+        out.
+    values : dict
+        The settings, in the order the rows take.
+
+    Returns
+    -------
+    dict
+        A table as ``table`` makes it, with the columns ``""`` and ``"value"``.
+    """
+    return {"title": title, "columns": ["", "value"],
+            "rows": [[labels[key], value] for key, value in values.items()
+                     if key in labels]}
+
+
 def write_results(name: str, results: dict) -> Path:
-    """Write results as JSON under docs/results/."""
+    """Write a script's results as JSON to ``docs/results/NAME.json``.
+
+    Parameters
+    ----------
+    name : str
+        The file's name, without ``.json``.
+    results : dict
+        The measurements under the script's own keys (which scripts and tests
+        read back) and, under ``"tables"``, the list of tables (from ``table``
+        and ``settings_table``) that the documentation shows, in order.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    if "tables" not in results:
+        raise ValueError(f"{name}: the results need their documentation's tables")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")

@@ -24,7 +24,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from _common import RESULTS_DIR, knn5_means_and_draws, print_table, write_results
+from _common import (
+    RESULTS_DIR,
+    knn5_means_and_draws,
+    print_table,
+    settings_table,
+    table,
+    write_results,
+)
 from sklearn.exceptions import ConvergenceWarning
 
 from mim_sklearn import MIMEncoder, VAEEncoder
@@ -45,6 +52,29 @@ METRICS = {
     "reconstruction_rmse": ("reconstruction RMSE", "x units"),
     "knn5_accuracy": ("5-NN accuracy of the component, posterior means", "fraction"),
     "knn5_accuracy_draws": ("5-NN accuracy, one posterior draw per row", "fraction"),
+}
+# The documentation's title of each metric's table.
+TABLE_TITLES = {
+    "mutual_information": "KSG I(x; z), k = 5 (nats), test rows",
+    "test_nll": "Test NLL (nats a row), K = 1000; paper: a one-draw bound, "
+                "another quantity",
+    "reconstruction_rmse": "Reconstruction RMSE of the posterior mean; paper: "
+                           "distance to a decoder draw, another quantity",
+    "knn5_accuracy": "5-NN accuracy of the component, posterior means",
+    "knn5_accuracy_draws": "5-NN accuracy of the component, one posterior draw "
+                           "per row (the paper's measure)",
+}
+# Labels of the settings (both scripts' own, the training's, the budget's)
+# and of the configurations' keys.
+SETTING_LABELS = {
+    "data": "data", "hidden_units": "hidden units", "latent_dims": "latent dimensions",
+    "quick": "quick", "paper_source": "paper's values", "activation": "activation",
+    "decoder_variance": "decoder variance", "batch_size": "batch size",
+    "learning_rate_init": "learning rate", "warmup_epochs": "warm-up epochs",
+    "n_iter_no_change": "patience (epochs)", "device": "device",
+    "train_rows": "training images", "test_rows": "test rows",
+    "scored_rows": "test rows scored (NLL)", "max_iter": "max epochs",
+    "seeds": "seeds planned", "wall_s": "wall time (s)",
 }
 # Metrics the paper measures as we do. Its NLL is a one-draw estimate (in
 # expectation the negative ELBO, not the likelihood) and its reconstruction
@@ -132,6 +162,31 @@ def summarize(per_seed: list[dict], config_key: str, paper: dict) -> dict[str, l
     return tables
 
 
+def results_tables(results: dict, config_key: str) -> list[dict]:
+    """The documentation's tables of a results file that ``run_protocol`` writes.
+
+    The settings; per metric, ``summarize``'s table; and each fit.
+    ``config_key`` is ``run_protocol``'s: the key of the configurations.
+    """
+    config_label = SETTING_LABELS[config_key]
+    per_metric = [
+        table(TABLE_TITLES[metric],
+              {"model": "model", config_key: config_label, "seeds_run": "seeds run",
+               "mean": "ours, mean", "std": "ours, s.d.",
+               "paper": "paper (read off its figure)"},
+              results[metric])
+        for metric in METRICS
+    ]
+    each_fit = table("Each fit", {
+        "model": "model", config_key: config_label, "seed": "random_state",
+        "mutual_information": "KSG I(x; z)", "test_nll": "test NLL",
+        "reconstruction_rmse": "reconstruction RMSE",
+        "knn5_accuracy": "5-NN acc. (means)",
+        "knn5_accuracy_draws": "5-NN acc. (draws)", "epochs": "epochs",
+        "fit_s": "fit (s)"}, results["per_seed"])
+    return [settings_table("Setup", SETTING_LABELS, results), *per_metric, each_fit]
+
+
 def print_summary(tables: dict[str, list], config_key: str) -> None:
     """Print each metric's table as ``summarize`` made it."""
     for metric, rows in tables.items():
@@ -208,14 +263,16 @@ def run_protocol(
                                  **record})
                 print(f"seed {seed}, {model}, {config_key} = {config}: {record}",
                       flush=True)
-                tables = summarize(per_seed, config_key, paper)
-                write_results(name, {**setup, **TRAINING, **asdict(budget),
-                                     "wall_s": round(time.perf_counter() - start),
-                                     **tables, "per_seed": per_seed})
-        plot_metrics(tables, config_key, xlabel, RESULTS_DIR / f"{name}_metrics.png")
+                summary = summarize(per_seed, config_key, paper)
+                results = {**setup, **TRAINING, **asdict(budget),
+                           "wall_s": round(time.perf_counter() - start),
+                           **summary, "per_seed": per_seed}
+                write_results(name, {**results,
+                                     "tables": results_tables(results, config_key)})
+        plot_metrics(summary, config_key, xlabel, RESULTS_DIR / f"{name}_metrics.png")
         if on_first_seed is not None and seed == budget.seeds[0]:
             on_first_seed(fitted, data)
-    print_summary(tables, config_key)
+    print_summary(summary, config_key)
     print(f"\nwrote {RESULTS_DIR / name}.json and figures; "
           f"{time.perf_counter() - start:.0f} s in all")
 

@@ -91,7 +91,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import MNIST_DIR, interleaved_medians, print_table, write_results
+from _common import (
+    MNIST_DIR,
+    interleaved_medians,
+    print_table,
+    settings_table,
+    table,
+    write_results,
+)
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
@@ -152,7 +159,8 @@ add_wheels()  # before anything imports skorch
 from speed import bare_fit, our_fit  # noqa: E402
 
 from mim_sklearn import MIMEncoder, VAEEncoder, load, save  # noqa: E402
-from mim_sklearn._base import BaseLatentEncoder, resolve_device  # noqa: E402
+from mim_sklearn._base import BaseLatentEncoder  # noqa: E402
+from mim_sklearn._device import resolve_device  # noqa: E402
 from mim_sklearn._estimators import ESTIMATORS  # noqa: E402
 from mim_sklearn.datasets import load_mnist  # noqa: E402
 from mim_sklearn.nn import PRIORS  # noqa: E402
@@ -488,6 +496,24 @@ def print_tables(checks: list[Check], epochs: list[dict]) -> None:
                 [["-" if e[c] is None else e[c] for c in columns] for e in epochs])
 
 
+def results_tables(results: dict) -> list[dict]:
+    """The documentation's tables of the results that ``main`` writes."""
+    return [
+        settings_table("Setup", {
+            "device": "device", "device_name": "GPU", "torch": "PyTorch",
+            "cuda": "CUDA", "threads": "torch threads", "quick": "quick run",
+            "matrix_rows": "rows of the fit matrix", "passed": "checks passed",
+            "failed": "checks failed", "wall_s": "wall time (s)"}, results),
+        table("Checks", {"check": "check", "case": "case", "passed": "passed",
+                         "seconds": "seconds", "error": "error"}, results["checks"]),
+        table("One training epoch, medians", {
+            "objective": "objective", "rows": "rows",
+            "ours_device_s": "ours, device (s)", "ours_cpu_s": "ours, CPU (s)",
+            "bare_device_s": "bare, device (s)", "cpu_over_device": "CPU / device",
+            "ours_over_bare": "ours / bare"}, results["epoch_seconds"]),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto",
@@ -513,12 +539,13 @@ def main(argv: list[str] | None = None) -> None:
     print_tables(checks, epochs)
     failed = [c for c in checks if not c.passed]
     name = f"device_check_{torch.device(device).type}{'_quick' if args.quick else ''}"
-    path = write_results(name, {
+    results = {
         **setup, "quick": args.quick, "matrix_rows": len(plan.X),
         "passed": len(checks) - len(failed), "failed": len(failed),
         "wall_s": time.perf_counter() - start,
         "checks": [asdict(c) for c in checks], "epoch_seconds": epochs,
-    })
+    }
+    path = write_results(name, {**results, "tables": results_tables(results)})
     print(f"\nwrote {path}")
     if failed:
         raise SystemExit(f"{len(failed)} of {len(checks)} checks failed (tracebacks "

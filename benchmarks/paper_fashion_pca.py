@@ -49,7 +49,14 @@ import time
 import warnings
 
 import numpy as np
-from _common import RESULTS_DIR, knn5_means_and_draws, print_table, write_results
+from _common import (
+    RESULTS_DIR,
+    knn5_means_and_draws,
+    print_table,
+    settings_table,
+    table,
+    write_results,
+)
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
@@ -173,6 +180,57 @@ def beside_paper(summary: list[dict]) -> list[dict]:
             for r in summary]
 
 
+# Column labels of the measures, as ``measure`` names them.
+MEASURE_LABELS = {
+    "mi_ksg": "KSG I(x; z) (nats)", "nll": "test NLL, K = 1000 (nats)",
+    "nll_one_draw": "test NLL, one draw (nats)", "rmse": "reconstruction RMSE",
+    "recon_distance": "mean distance to reconstruction",
+    "knn5": "5-NN accuracy, posterior means",
+    "knn5_sampled": "5-NN accuracy, sampled codes",
+}
+
+
+def results_tables(results: dict) -> list[dict]:
+    """The documentation's tables of the results that ``main`` writes."""
+    fit = {"model": "model", "n_components": "latent dimension"}
+    labels = MEASURE_LABELS
+    return [
+        settings_table("Setup", {
+            "train_rows": "training images",
+            "validation_fraction": "validation fraction", "test_rows": "test images",
+            "pca_components": "principal components",
+            "pca_variance_kept": "variance kept by PCA",
+            "paper_source": "paper's values", "latent_sizes": "latent dimensions run",
+            "seeds": "random_state values", "wall_s": "wall time (s)"}, results),
+        settings_table("Settings", {
+            "hidden_layer_sizes": "hidden layer sizes", "activation": "activation",
+            "likelihood": "likelihood", "prior": "prior",
+            "learning_rate_init": "learning rate", "batch_size": "batch size",
+            "max_iter": "max epochs", "warmup_epochs": "warm-up epochs",
+            "n_iter_no_change": "patience (epochs)", "early_stopping": "early stopping",
+            "validation_fraction": "validation fraction",
+            "n_importance_samples": "n importance samples", "device": "device"},
+            results["settings"]),
+        table("Test-set measures beside the paper's Fig. 3 (mean ± s.d. over seeds)", {
+            **fit, "n_seeds": "seeds",
+            "mi_ksg": labels["mi_ksg"], "mi_ksg_paper": "paper",
+            "nll_one_draw": labels["nll_one_draw"], "nll_one_draw_paper": "paper",
+            "nll": labels["nll"],
+            "recon_distance": labels["recon_distance"], "recon_distance_paper": "paper",
+            "rmse": labels["rmse"],
+            "knn5_sampled": labels["knn5_sampled"], "knn5_sampled_paper": "paper",
+            "knn5": labels["knn5"]}, results["beside_paper"]),
+        # Labelled by summarise's keys in words, as the page has always shown them.
+        table("Means and standard deviations over seeds", {
+            **fit, "n_seeds": "seeds",
+            **{f"{name}_{stat}": f"{name.replace('_', ' ')} {stat}"
+               for name in MEASURES for stat in ("mean", "std")},
+            **{f"{name}_paper": "paper" for name in PAPER}}, results["summary"]),
+        table("Each fit", {**fit, "seed": "random_state", "epochs": "epochs",
+                           "fit_s": "fit (s)", **labels}, results["runs"]),
+    ]
+
+
 def plot(summary: list[dict], path) -> None:
     """Each measure against the latent size: ours (mean ± std), the paper's means."""
     import matplotlib
@@ -272,12 +330,13 @@ def main():
                        for k, v in runs[-1].items()}, flush=True)
                 summary = summarise(runs)
                 # What has run so far, so that an interrupted run says so.
-                write_results(name, {
+                results = {
                     **setup, "latent_sizes": sorted({r["n_components"] for r in runs}),
                     "seeds": sorted({r["seed"] for r in runs}),
                     "wall_s": wall_before + time.perf_counter() - start,
                     "beside_paper": beside_paper(summary), "summary": summary,
-                    "runs": runs})
+                    "runs": runs}
+                write_results(name, {**results, "tables": results_tables(results)})
                 plot(summary, RESULTS_DIR / f"{name}.png")
     print_table(f"Fashion-MNIST, 20 principal components, {n_test} test images: "
                 "mean ± s.d. over seeds (paper's mean)",

@@ -49,6 +49,8 @@ from _common import (
     RESULTS_DIR,
     knn5_means_and_draws,
     print_table,
+    settings_table,
+    table,
     write_results,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -184,8 +186,9 @@ def run(dataset: str, quick: bool, score_rows: int, embed_rows: int) -> None:
             rows.append([cls.__name__, prior, means, draws, log_lik, est.n_iter_, fit_s,
                          score_s])
             print(dataset, rows[-1], flush=True)
-            path = write_results(name, results_record(n_train, n_test, score_rows,
-                                                      settings, rows))
+            results = results_record(n_train, n_test, score_rows, settings, rows)
+            path = write_results(name, {**results,
+                                        "tables": results_tables(results, dataset)})
             panels[(prior, cls.__name__)] = pictures(est, X_test, y_test, embed_rows)
             if not quick:  # a partial full run still leaves its figures
                 draw_figures(name, dataset, panels)
@@ -210,6 +213,28 @@ def results_record(n_train: int, n_test: int, score_rows: int, settings: dict,
                               "epochs", "fit_s", "score_s"], r))
                     for r in rows],
     }
+
+
+def results_tables(results: dict, dataset: str) -> list[dict]:
+    """The documentation's tables of a ``results_record`` of ``dataset``."""
+    return [
+        settings_table("Setup", {"train_rows": "training images",
+                                 "test_rows_knn": "test images (5-NN)",
+                                 "test_rows_scored": "test images scored"}, results),
+        settings_table("Estimator settings", {
+            "n_components": "n_components", "architecture": "architecture",
+            "image_shape": "image shape", "likelihood": "likelihood",
+            "hidden_layer_sizes": "hidden layer sizes",
+            "n_prior_components": "prior components", "max_iter": "max epochs",
+            "random_state": "random state",
+            "n_importance_samples": "n importance samples"}, results["settings"]),
+        table(f"{TITLES[dataset]} test set", {
+            "estimator": "estimator", "prior": "prior",
+            "knn5_test_accuracy": "5-NN test accuracy",
+            "knn5_test_accuracy_draws": "5-NN test accuracy, one draw",
+            "test_log_likelihood": "test log-likelihood", "epochs": "epochs",
+            "fit_s": "fit (s)", "score_s": "score (s)"}, results["results"]),
+    ]
 
 
 def main():

@@ -43,7 +43,7 @@ import warnings
 from functools import partial
 
 import numpy as np
-from _common import RESULTS_DIR, print_table, write_results
+from _common import RESULTS_DIR, print_table, table, write_results
 from paper_images import binarized, evaluate
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -98,6 +98,27 @@ SETTINGS = {
                    "max_iter": 30, "random_state": 0},
 }
 SETTINGS["fashion-conv"] = SETTINGS["mnist-conv"]
+# The documentation's title of each protocol's table.
+TABLE_TITLES = {
+    "digits": "Pipeline([encoder(10), KNN(5)]), 5-fold, raw digits",
+    "mnist": "Binarized MNIST, 10,000 training images, MLP, at most 20 epochs",
+    "mnist-conv": "Binarized MNIST, 10,000 training images, conv, at most 30 epochs",
+    "fashion-conv": "Binarized Fashion-MNIST, 10,000 training images, conv, "
+                    "at most 30 epochs",
+}
+# Column labels of the measures, as evaluate_digits and evaluate_images name them.
+DIGITS_COLUMNS = {
+    "knn5_accuracy": "5-NN acc. (means)",
+    "knn5_accuracy_sd_over_folds": "s.d. over folds", "fit_seconds": "fit (s)",
+    "epochs": "epochs", "fits_reaching_max_iter": "fits reaching max_iter",
+}
+IMAGES_COLUMNS = {
+    "knn5_accuracy_means": "5-NN acc. (means)",
+    "knn5_accuracy_draws": "5-NN acc. (draws)",
+    "test_log_likelihood": "test log-likelihood", "fit_seconds": "fit (s)",
+    "epochs": "epochs", "seconds_per_epoch": "s per epoch",
+    "fits_reaching_max_iter": "fits reaching max_iter",
+}
 
 
 def fit_quietly(estimator, *args) -> tuple[float, bool]:
@@ -152,6 +173,14 @@ def evaluate_images(encoder, dataset: str) -> dict:
             "fits_reaching_max_iter": int(at_max_iter)}
 
 
+def results_tables(results: dict, protocol: str) -> list[dict]:
+    """The documentation's table of a protocol's results: a row per configuration."""
+    measures = DIGITS_COLUMNS if protocol == "digits" else IMAGES_COLUMNS
+    columns = {"configuration": "configuration", "changes": "changed from the defaults",
+               **measures}
+    return [table(TABLE_TITLES[protocol], columns, results["results"])]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--protocol", choices=sorted(CONFIGURATIONS), required=True)
@@ -184,7 +213,9 @@ def main() -> None:
         rows[configuration] = {"configuration": configuration, "changes": changed,
                                **measure(encoder)}
         print(rows[configuration], flush=True)
-        write_results(name, {"results": list(rows.values())})
+        results = {"results": list(rows.values())}
+        write_results(name, {**results,
+                             "tables": results_tables(results, args.protocol)})
     header = list(next(iter(rows.values())))
     print_table(f"recipe, protocol {args.protocol}", header,
                 [[row[key] for key in header] for row in rows.values()])

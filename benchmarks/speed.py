@@ -34,7 +34,15 @@ import warnings
 
 import numpy as np
 import torch
-from _common import MNIST_DIR, interleaved_medians, print_table, timed, write_results
+from _common import (
+    MNIST_DIR,
+    interleaved_medians,
+    print_table,
+    settings_table,
+    table,
+    timed,
+    write_results,
+)
 from sklearn.exceptions import ConvergenceWarning
 
 from mim_sklearn import MIMEncoder, VAEEncoder
@@ -211,6 +219,45 @@ def memory_case(data_mb: float) -> list[list]:
     return rows
 
 
+# Labels of the versions that every results file of this script records.
+VERSION_LABELS = {"torch": "PyTorch", "threads": "torch threads"}
+
+
+def results_tables(results: dict) -> list[dict]:
+    """The documentation's tables of ``speed.json`` (memory's only if measured)."""
+    tables = [
+        settings_table("Setup", VERSION_LABELS, results),
+        table("mim_sklearn beside bare PyTorch loops",
+              {"case": "case", "ours_s": "mim_sklearn (s)",
+               "baseline_s": "bare PyTorch (s)", "ratio": "ratio"},
+              results["side_by_side"]),
+        table("One MIM training epoch, growing rows",
+              {"rows": "rows", "seconds": "seconds per epoch",
+               "us_per_row": "µs per row"},
+              results["scaling"]),
+    ]
+    if results["peak_rss_mb"]:
+        tables.append(table(
+            "Peak resident memory of one-epoch fits on 60,000 MNIST rows, "
+            "stage by stage",
+            {"stage": "stage", "peak_mb": "peak resident (MB)",
+             "added_mb": "added by the stage (MB)",
+             "added_per_data": "added / float32 data"}, results["peak_rss_mb"]))
+    return tables
+
+
+def compile_tables(results: dict) -> list[dict]:
+    """The documentation's tables of ``speed_compile.json``."""
+    return [
+        settings_table("Setup", VERSION_LABELS, results),
+        table("The bare loop on 10,000 rows, eager and through torch.compile",
+              {"objective": "objective", "eager_epoch_s": "eager epoch (s)",
+               "compiled_first_epoch_s": "compiled, 1st epoch with compiling (s)",
+               "compiled_epoch_s": "compiled, later epochs (s)", "ratio": "ratio"},
+              results["torch_compile"]),
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
@@ -229,9 +276,10 @@ def main():
                      "compiled later epochs", "ratio"], rows)
         keys = ["objective", "eager_epoch_s", "compiled_first_epoch_s",
                 "compiled_epoch_s", "ratio"]
-        path = write_results("speed_compile", {
-            "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "torch_compile": [dict(zip(keys, r)) for r in rows]})
+        results = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                   "torch_compile": [dict(zip(keys, r)) for r in rows]}
+        path = write_results("speed_compile",
+                             {**results, "tables": compile_tables(results)})
         print(f"\nwrote {path}")
         return
     n_rows, epochs, repeats = (2000, 1, 2) if args.quick else (10_000, 2, 3)
@@ -260,14 +308,16 @@ def main():
         print_table(f"Peak resident memory, 60,000 MNIST rows ({data_mb:.0f} MB "
                     "as float32)", ["stage", "peak MB", "added MB", "added / data"],
                     memory)
-    path = write_results("speed_quick" if args.quick else "speed", {
+    results = {
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "side_by_side": [dict(zip(["case", "ours_s", "baseline_s", "ratio"], r))
                          for r in timing],
         "scaling": [dict(zip(["rows", "seconds", "us_per_row"], r)) for r in scaling],
         "peak_rss_mb": [dict(zip(["stage", "peak_mb", "added_mb", "added_per_data"], r))
                         for r in memory],
-    })
+    }
+    path = write_results("speed_quick" if args.quick else "speed",
+                         {**results, "tables": results_tables(results)})
     print(f"\nwrote {path}")
 
 

@@ -39,25 +39,17 @@ extensions = [
     "myst_parser",
     "sphinx_gallery.gen_gallery",
     "benchmark_results",
-    "optional_pages",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = [
-    "_build",
-    "_api_out_of_core.rst",  # read by autosummary only (see below)
-]
+exclude_patterns = ["_build"]
 
 # -- API pages ---------------------------------------------------------------
 
-# api.rst lists every public name; the module out_of_core is documented
-# only once it exists, so that the build never depends on it (api.rst drops
-# its section, see _ext/optional_pages.py).
+# api.rst lists every public name.
 autosummary_generate = ["api.rst"]
-if (REPO / "mim_sklearn" / "out_of_core.py").is_file():
-    autosummary_generate.append("_api_out_of_core.rst")
 autodoc_typehints = "none"  # the numpydoc sections carry the types
 autodoc_member_order = "groupwise"
 numpydoc_class_members_toctree = False
