@@ -1,0 +1,197 @@
+"""The docstring sections that every estimator shares.
+
+Each estimator writes its docstring in its class, as scikit-learn does, with
+placeholders (``$parameters``, ``$attributes``, ``$see_also``,
+``$notes``) where the shared sections go; :func:`fill_shared_sections`
+puts them in. One text per section: the four estimators cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from string import Template
+
+# Every parameter but n_components (first in each signature, so written in
+# each class) and the estimator's own.
+PARAMETERS = """\
+    hidden_layer_sizes : array-like of int, default=(128, 128)
+        Hidden widths of the encoder network; the decoder mirrors them.
+    activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
+        Hidden nonlinearity (the MIM paper uses tanh).
+    architecture : {"mlp", "conv"} or callable, default="mlp"
+        The encoder and decoder networks. "mlp": fully connected, with
+        ``hidden_layer_sizes``. "conv": for rows that are flattened images of
+        ``image_shape``, two stride-2 convolutions (32 and 64 channels) then
+        ``hidden_layer_sizes`` in the encoder, mirrored with transposed
+        convolutions in the decoder (Gaussian and Bernoulli likelihoods). A
+        callable builds your own networks: see
+        :mod:`mim_sklearn.nn.architectures` for its contract.
+    image_shape : tuple of (int, int, int) or None, default=None
+        ``(channels, height, width)`` of each row of X; needed by "conv".
+    likelihood : {"gaussian", "bernoulli", "categorical"} or Likelihood
+        Decoder distribution p(x|z), "gaussian" by default. An unbuilt
+        :class:`~mim_sklearn.nn.Likelihood` instance (such as
+        ``GaussianLikelihood(min_log_var=-8.0)``, or a subclass of your own)
+        is used as given: each fit trains a copy, built for X's features.
+        "gaussian": a diagonal Gaussian with a
+        learned per-feature variance, floored at exp(-6) in the working units
+        (see ``scaling``). "bernoulli": X in [0, 1] (binary, or read as
+        probabilities); :meth:`sample` returns 0/1 and
+        :meth:`inverse_transform` the probabilities. "categorical": each column of X holds integer
+        category codes 0 to K_j - 1 (K_j learned in ``fit``), modelled as
+        independent categorical variables; the encoders see them one-hot,
+        ``scaling`` does not apply, :meth:`sample` returns codes and
+        :meth:`inverse_transform` the most probable code. Both discrete
+        likelihoods use X as it is (no ``scaling``). MIM's decoder-sampled
+        pairs use the decoder's mean for them (see Notes of
+        :class:`MIMEncoder`); the mutual autoencoder trains its decoder draws
+        with the score-function (REINFORCE) estimator.
+    decoder_variance : {"shared", "decoded"}, default="shared"
+        The variance of the "gaussian" likelihood: "shared", one learned
+        variance per feature for every z; "decoded", the decoder outputs a
+        variance per feature for each z beside the mean (the MIM paper's
+        reference code for its toy data). Ignored by the discrete
+        likelihoods and by a likelihood instance.
+    prior : {"standard", "mog", "vamp"} or Prior, default="standard"
+        Latent prior p(z). An unbuilt :class:`~mim_sklearn.nn.Prior`
+        instance (such as ``VampPrior(n_prior_components=500)``, or a
+        subclass of your own) is used as given, as for ``likelihood``;
+        ``n_prior_components`` then does not apply. "standard" is N(0, I);
+        "mog" a learnable mixture
+        of ``n_prior_components`` diagonal Gaussians; "vamp" the VampPrior,
+        the mean of the encoder's posteriors at ``n_prior_components``
+        learnable pseudo-inputs that start at random training rows. MIM's
+        decoder-sampled pairs draw z from its fixed anchor N(0, I) whatever
+        the prior, as the MIM paper defines its sample distribution.
+    n_prior_components : int, default=100
+        Components of the "mog" and "vamp" priors (the MIM paper uses 500
+        for images); ignored by "standard". The VampPrior needs at least as
+        many training rows.
+    scaling : {"global", "feature"}, default="global"
+        How X is brought to working units before it reaches the networks.
+        "global" centres each feature and divides every feature by one
+        common scale, keeping their relative variances (right for pixels and
+        other features sharing a unit); "feature" standardises each feature
+        on its own (for features in unrelated units).
+    max_iter : int, default=200
+        Maximum number of epochs.
+    batch_size : int, default=160
+        Rows per optimisation step.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_grad_norm : float or None, default=None
+        When set, the gradients of each step are rescaled so that their
+        joint L2 norm is at most this value (gradient clipping), a remedy
+        for a training run that diverges. None leaves them as they are.
+    warmup_epochs : int, default=5
+        Epochs over which the warm-up weight of the objective rises linearly
+        from 0 to 1 (see Notes). Early stopping ignores these epochs.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows and stop when the
+        held-out loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs, then restore the best epoch's weights. When False, stop on the
+        training loss instead and keep the last weights.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping (a shuffled split).
+    n_iter_no_change : int, default=10
+        Patience of the stopping rule, in epochs.
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss (nats per row) that counts as
+        an improvement.
+    n_importance_samples : int, default=1000
+        Draws from q(z|x) per row in :meth:`score_samples` and :meth:`score`.
+    device : str, default="auto"
+        Torch device to train and predict on; "auto" picks CUDA when a GPU is
+        visible, else the CPU.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the fitted model instead of
+        starting anew.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the split, the batch order and all sampling. An
+        int makes results reproducible on the CPU.
+    verbose : int, default=0
+        0: silent. 1: a progress bar (tqdm's, a widget in Jupyter) with the
+        epochs done, the last losses and the time left. 2 or more: a table
+        with a line per epoch (the losses, the warm-up weight, the time)."""
+
+ATTRIBUTES = """\
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Names of the features seen during ``fit``, when X has string column
+        names.
+    mean_ : ndarray of shape (``n_features_in_``,)
+        Per-feature mean subtracted from X before it reaches the networks.
+    scale_ : ndarray of shape (``n_features_in_``,)
+        Per-feature divisor applied after centring (see ``scaling``).
+    n_categories_ : ndarray of shape (``n_features_in_``,)
+        Categories of each feature; only with ``likelihood="categorical"``.
+    n_iter_ : int
+        Epochs trained so far.
+    loss_curve_ : list of float
+        Training loss of each epoch.
+    validation_scores_ : list of float or None
+        Held-out objective of each epoch, negated so that greater is better;
+        None without early stopping.
+    best_loss_ : float
+        Best monitored loss after the warm-up (held-out with early stopping,
+        else training).
+    device_ : str
+        The device used.
+    model_ : mim_sklearn.nn.LatentVariableModel
+        The trained torch model.
+    net_ : skorch.NeuralNet
+        The training engine. Its ``history`` holds, for each epoch, the mean
+        training and held-out losses, the warm-up weight ``beta`` and the
+        mean of each term of the objective (such as
+        ``train_enc_log_p_x_given_z``, the reconstruction term of the
+        encoder-sampled pairs)."""
+
+SEE_ALSO = """\
+    MIMEncoder : Symmetric mutual information machine.
+    AMIMEncoder : Asymmetric mutual information machine.
+    VAEEncoder : Variational autoencoder, same networks.
+    MAEEncoder : Mutual autoencoder, the ELBO at a set mutual information."""
+
+NOTES = """\
+    X is centred and scaled internally (``scaling``); :meth:`score_samples`
+    adds the log-Jacobian of that map, so it is a log-density of X in its
+    own units, and :meth:`inverse_transform` and :meth:`sample` return X's
+    units.
+
+    Training runs in float32; the other methods compute in X's floating
+    dtype. A loss that becomes NaN or infinite stops training at once with a
+    :class:`~mim_sklearn.exceptions.TrainingDivergedError`, leaving finite
+    weights. Save a fitted estimator with :func:`mim_sklearn.save`, which
+    stores no code, or with pickle."""
+
+
+def fill_shared_sections(cls: type) -> type:
+    """Class decorator: put the shared sections into ``cls.__doc__``.
+
+    A placeholder stands alone on its line, indented as the section's lines
+    are; the section's text carries that indentation already.
+
+    Examples
+    --------
+    >>> @fill_shared_sections
+    ... class Example:
+    ...     '''Summary.
+    ...
+    ...     See Also
+    ...     --------
+    ...     $see_also
+    ...     '''
+    >>> "AMIMEncoder : " in Example.__doc__
+    True
+    """
+    sections = {
+        name: text.lstrip(" ")
+        for name, text in {
+            "parameters": PARAMETERS,
+            "attributes": ATTRIBUTES,
+            "see_also": SEE_ALSO,
+            "notes": NOTES,
+        }.items()
+    }
+    cls.__doc__ = Template(cls.__doc__).substitute(sections)
+    return cls
