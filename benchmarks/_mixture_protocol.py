@@ -130,7 +130,8 @@ def fit_and_measure(model: str, params: dict, data: tuple, budget: Budget,
     means, draws = knn5_means_and_draws(est, X, y, X_test, y_test,
                                         draw_seeds=(seed, seed + 1))
     record = {
-        "mutual_information": encoder_mutual_information(est, X_test, random_state=seed),
+        "mutual_information": encoder_mutual_information(est, X_test,
+                                                         random_state=seed),
         "test_nll": -est.score(X_test[: budget.scored_rows]),
         "reconstruction_rmse": reconstruction_error(est, X_test),
         "knn5_accuracy": means,
@@ -216,7 +217,8 @@ def plot_metrics(tables: dict[str, list], config_key: str, xlabel: str, path) ->
             x = [r[config_key] for r in mine]
             ax.errorbar(x, [r["mean"] for r in mine], yerr=[r["std"] for r in mine],
                         fmt="o:", color=color, capsize=3, label=f"{model} (ours)")
-            paper = [(r[config_key], r["paper"]) for r in mine if r["paper"] is not None]
+            paper = [(r[config_key], r["paper"]) for r in mine
+                     if r["paper"] is not None]
             if paper and metric in SAME_AS_PAPER:
                 ax.plot(*zip(*paper), "s", mfc="none", color=color,
                         label=f"{model} (paper)")
@@ -294,4 +296,5 @@ def parse_args(doc: str, option: str, defaults: tuple[int, ...],
     args = parser.parse_args()
     chosen = getattr(args, option.lstrip("-").replace("-", "_"))
     configs = tuple(chosen or (quick if args.quick else defaults))
-    return (QUICK_BUDGET if args.quick else paper_budget(args.seeds)), configs, args.quick
+    return ((QUICK_BUDGET if args.quick else paper_budget(args.seeds)), configs,
+            args.quick)

@@ -73,13 +73,16 @@ def main():
         start = time.perf_counter()
         est = MIMEncoder(random_state=seed).fit(X[:1437])
         fits.append([seed, time.perf_counter() - start, est.n_iter_])
-    results["fit_1437_rows"] = [dict(zip(["seed", "seconds", "epochs"], f)) for f in fits]
+    results["fit_1437_rows"] = [dict(zip(["seed", "seconds", "epochs"], f))
+                                for f in fits]
     print_table("One default MIMEncoder fit on 1,437 rows",
                 ["random_state", "seconds", "epochs"], fits)
 
     start = time.perf_counter()
-    pipe = Pipeline([("mim", MIMEncoder(random_state=0)), ("knn", KNeighborsClassifier(5))])
-    search = GridSearchCV(pipe, {"mim__n_components": [2, 5, 10]}, cv=3, n_jobs=2).fit(X, y)
+    pipe = Pipeline([("mim", MIMEncoder(random_state=0)),
+                     ("knn", KNeighborsClassifier(5))])
+    search = GridSearchCV(pipe, {"mim__n_components": [2, 5, 10]}, cv=3,
+                          n_jobs=2).fit(X, y)
     results["grid_search"] = {"best_params": search.best_params_,
                               "best_score": float(search.best_score_),
                               "seconds": time.perf_counter() - start}

@@ -85,7 +85,8 @@ def ksg_tree_counts(x, z, k=K):
     with ThreadPoolExecutor(max_workers=2) as pool:
         n_x, n_z = pool.map(count, (x, z))
     n = len(x)
-    return float(digamma(k) + digamma(n) - (digamma(n_x).sum() + digamma(n_z).sum()) / n)
+    return float(digamma(k) + digamma(n)
+                 - (digamma(n_x).sum() + digamma(n_z).sum()) / n)
 
 
 def main():

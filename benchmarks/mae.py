@@ -83,7 +83,8 @@ def categorical_rows(n_rows: int, grid: np.ndarray) -> tuple[list[list], dict]:
                          target_mutual_info=target, likelihood="categorical",
                          random_state=0).fit(X)
         with torch.no_grad():
-            params = est.model_.decode(torch.as_tensor(grid[:, None], dtype=torch.float32))
+            params = est.model_.decode(torch.as_tensor(grid[:, None],
+                                                       dtype=torch.float32))
             rows = est.model_.likelihood.log_probabilities(params).exp()[:, 0].numpy()
         panels[target] = rows
         entropy = -(rows * np.log(np.clip(rows, 1e-12, None))).sum(1).mean()
@@ -133,10 +134,12 @@ def main():
     results = {
         "rows": n_rows, "seeds": seeds,
         "splitting_the_normal": [dict(zip(
-            ["model", "ksg_mean", "ksg_std", "bound_mean", "heldout_loglik", "fit_s"], r))
+            ["model", "ksg_mean", "ksg_std", "bound_mean", "heldout_loglik",
+             "fit_s"], r))
             for r in normal],
         "categorical": [dict(zip(
-            ["target", "bound", "ksg", "mean_entropy", "epochs"], r)) for r in categorical],
+            ["target", "bound", "ksg", "mean_entropy", "epochs"], r))
+            for r in categorical],
     }
     path = write_results(f"mae{suffix}", {**results, "tables": results_tables(results)})
     print(f"\nwrote {path} and {figure}")

@@ -25,8 +25,9 @@ over their reconstructions (``plot_reconstructions``), and a t-SNE map
 
 Run ``python benchmarks/paper_images.py --dataset fashion`` (``mnist``,
 ``both``; ``--quick`` for a smoke run: 1,000 images, 2 epochs, 50
-pseudo-inputs, K = 100 draws on 100 test images, t-SNE of 500). MNIST is read from ``../shared/datasets/mnist``; without it
-the MNIST part is skipped. After every model it rewrites
+pseudo-inputs, K = 100 draws on 100 test images, t-SNE of 500). MNIST is
+read from ``../shared/datasets/mnist``; without it the MNIST part is
+skipped. After every model it rewrites
 ``docs/results/paper_images_DATASET.json`` and the figures
 ``paper_images_DATASET_*.png``. Measured wall time on 2 CPU cores with
 nothing else running: MNIST, all six models with their figures, 25
@@ -62,7 +63,8 @@ from mim_sklearn.plotting import plot_reconstructions, plot_samples
 
 SETTINGS = {"n_components": 20, "architecture": "conv", "image_shape": (1, 28, 28),
             "likelihood": "bernoulli", "hidden_layer_sizes": (256,),
-            "n_prior_components": 500, "max_iter": 30, "device": "auto", "random_state": 0}
+            "n_prior_components": 500, "max_iter": 30, "device": "auto",
+            "random_state": 0}
 QUICK = {"max_iter": 2, "n_prior_components": 50, "n_importance_samples": 100}
 PRIORS = ("standard", "vamp")
 ESTIMATORS = (VAEEncoder, MIMEncoder, AMIMEncoder)
@@ -142,7 +144,8 @@ def draw_figures(name: str, dataset: str, panels: dict) -> None:
         fig.suptitle(f"{TITLES[dataset]}: {what}")
         quick = name.endswith("_quick")
         stem = name.removesuffix("_quick")
-        fig.savefig(RESULTS_DIR / f"{stem}_{kind}{'_quick' if quick else ''}.png", dpi=110)
+        fig.savefig(RESULTS_DIR / f"{stem}_{kind}{'_quick' if quick else ''}.png",
+                    dpi=110)
         plt.close(fig)
 
 
@@ -168,8 +171,8 @@ def run(dataset: str, quick: bool, score_rows: int, embed_rows: int) -> None:
         X, y = binarized(dataset, "train", n_train)
         X_test, y_test = binarized(dataset, "test", n_test)
     except FileNotFoundError as exc:
-        print(f"\n{TITLES[dataset]}: skipped: no MNIST at {MNIST_DIR}" if dataset == "mnist"
-              else f"\n{TITLES[dataset]}: skipped: {exc}")
+        print(f"\n{TITLES[dataset]}: skipped: no MNIST at {MNIST_DIR}"
+              if dataset == "mnist" else f"\n{TITLES[dataset]}: skipped: {exc}")
         return
     score_rows = min(score_rows, 100 if quick else n_test)
     embed_rows = min(embed_rows, 500 if quick else n_test)
@@ -239,7 +242,8 @@ def results_tables(results: dict, dataset: str) -> list[dict]:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["mnist", "fashion", "both"], default="both")
+    parser.add_argument("--dataset", choices=["mnist", "fashion", "both"],
+                        default="both")
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     parser.add_argument("--score-rows", type=int, default=500,
                         help="test images scored with K = 1000 draws")

@@ -91,7 +91,8 @@ def main():
         __doc__, "--hidden-units", (5, 20, 500), (5, 20, 500),
         "hidden units per layer (the paper's Fig. 1: 5 20 500)")
     name = f"{NAME}_quick" if quick else NAME
-    configs = {h: {"n_components": 2, "hidden_layer_sizes": (h, h)} for h in hidden_units}
+    configs = {h: {"n_components": 2, "hidden_layer_sizes": (h, h)}
+               for h in hidden_units}
     setup = {"data": "make_mixture(n, 2): five Gaussians, s.d. 0.25", "latent_dims": 2,
              "quick": quick, "paper_source": PAPER_SOURCE}
     run_protocol(name, 2, configs, "hidden_units", budget, setup, PAPER,

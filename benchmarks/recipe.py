@@ -81,11 +81,13 @@ CONFIGURATIONS = {
     },
 }
 # The image protocols compare the three objectives with each prior.
-CONFIGURATIONS["mnist"] = CONFIGURATIONS["mnist-conv"] = CONFIGURATIONS["fashion-conv"] = {
+IMAGE_CONFIGURATIONS = {
     f"{name} {prior}": (cls, {"prior": prior})
     for prior in ("standard", "vamp")
     for name, cls in (("mim", MIMEncoder), ("a-mim", AMIMEncoder), ("vae", VAEEncoder))
 }
+for protocol in ("mnist", "mnist-conv", "fashion-conv"):
+    CONFIGURATIONS[protocol] = IMAGE_CONFIGURATIONS
 SETTINGS = {
     "digits": {"n_components": 10, "random_state": 0},
     "mnist": {"n_components": 20, "likelihood": "bernoulli",
@@ -206,7 +208,8 @@ def main() -> None:
     name = f"recipe_{args.protocol.replace('-', '_')}"
     path = RESULTS_DIR / f"{name}.json"
     # Earlier runs' rows, by configuration; a configuration run again is replaced.
-    rows = ({row["configuration"]: row for row in json.loads(path.read_text())["results"]}
+    rows = ({row["configuration"]: row
+             for row in json.loads(path.read_text())["results"]}
             if path.exists() else {})
     for configuration, (encoder, params) in runs.items():
         changed = ", ".join(f"{k}={v}" for k, v in params.items()) or "-"

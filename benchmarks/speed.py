@@ -125,8 +125,10 @@ def score_case(est, X, n_rows, n_naive_rows, repeats):
     def per_row_and_draw():  # the formula read literally: a loop over rows and draws
         with torch.inference_mode():
             for i in range(n_naive_rows):
-                logs = torch.stack([model.importance_log_likelihood(x[i : i + 1], 1, generator)
-                                    for _ in range(K)])
+                logs = torch.stack([
+                    model.importance_log_likelihood(x[i : i + 1], 1, generator)
+                    for _ in range(K)
+                ])
                 torch.logsumexp(logs, 0)
 
     medians = interleaved_medians(

@@ -6,5 +6,6 @@ from ._estimators import AMIMEncoder, MAEEncoder, MIMEncoder, VAEEncoder  # noqa
 from ._persistence import load, save  # noqa: E402
 
 __all__ = [
-    "AMIMEncoder", "MAEEncoder", "MIMEncoder", "VAEEncoder", "__version__", "load", "save"
+    "AMIMEncoder", "MAEEncoder", "MIMEncoder", "VAEEncoder", "__version__", "load",
+    "save",
 ]

@@ -48,7 +48,9 @@ def _seed(random_state) -> int:
     return int(check_random_state(random_state).randint(_MAX_SEED))
 
 
-class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseLatentEncoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the latent-variable encoders; see :class:`MIMEncoder`.
 
     Subclasses implement :meth:`_objective`. Not meant to be used directly.
@@ -153,8 +155,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        self : object
-            The fitted estimator.
+        object
+            The fitted estimator itself.
         """
         continuing = self.warm_start and hasattr(self, "net_")
         X = validate_data(
@@ -203,8 +205,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        self : object
-            The updated estimator.
+        object
+            The updated estimator itself.
         """
         first_call = not hasattr(self, "net_")
         X = self._validated_batch(X, first_call)
@@ -282,7 +284,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             likelihood = LIKELIHOODS["gaussian"](variance=self.decoder_variance)
         else:
             likelihood = LIKELIHOODS[self.likelihood]()
-        if isinstance(likelihood, CategoricalLikelihood) and hasattr(self, "n_categories_"):
+        if isinstance(likelihood, CategoricalLikelihood) and hasattr(
+            self, "n_categories_"
+        ):
             likelihood.categories = self.n_categories_.tolist()
         return likelihood
 
@@ -368,7 +372,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         X_device = as_device_tensor(X, torch.float32, self.device_)
 
         def rows(index):
-            return None if index is None else torch.as_tensor(index, device=self.device_)
+            return (
+                None if index is None else torch.as_tensor(index, device=self.device_)
+            )
 
         try:
             self.net_.train_epochs(
@@ -408,7 +414,10 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def _kept_weights(self, otherwise: str) -> str:
         """Describe the weights training left, for a warning or an error."""
         best = self.net_.restored_epoch
-        return otherwise if best is None else f"the weights of epoch {best}, the best so far"
+        return (
+            otherwise if best is None
+            else f"the weights of epoch {best}, the best so far"
+        )
 
     def _publish_training(self, objective: Objective) -> None:
         """Set the fitted attributes that describe the training so far."""
@@ -416,7 +425,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             setattr(self, name, value)
         if objective.fitted_attributes is not None:
             generator = torch.Generator(self.device_).manual_seed(self._seed)
-            for name, value in objective.fitted_attributes(self.model_, generator).items():
+            for name, value in objective.fitted_attributes(
+                self.model_, generator
+            ).items():
                 setattr(self, name, value)
 
     def __sklearn_tags__(self):
@@ -479,7 +490,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_components)
+        ndarray of shape (n_samples, n_components)
             Posterior means, deterministic, of X's floating dtype.
         """
         X = self._validated(X)
@@ -523,7 +534,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_components)
+        ndarray of shape (n_samples, n_components)
             One posterior draw per row.
         """
         X = self._validated(X)
@@ -545,8 +556,8 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
-            Decoder means.
+        ndarray of shape (n_samples, n_features)
+            Decoder means, in X's units.
         """
         check_is_fitted(self)
         Z = check_array(Z, **INPUT_FORMAT)
@@ -582,7 +593,9 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
         model = self.model_
         model.eval()
         generator = self._generator(random_state)
@@ -612,7 +625,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        log_likelihood : ndarray of shape (n_samples,)
+        ndarray of shape (n_samples,)
             Estimated log p(x) of each row, in nats.
         """
         X = self._validated(X)
@@ -645,7 +658,7 @@ class BaseLatentEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
 
         Returns
         -------
-        score : float
-            ``score_samples(X).mean()``.
+        float
+            The mean log-likelihood, ``score_samples(X).mean()``.
         """
         return float(self.score_samples(X).mean())

@@ -57,7 +57,9 @@ def resolve_device(device: str) -> str:
     return str(resolved)
 
 
-def as_device_tensor(array: np.ndarray, dtype: torch.dtype, device: str) -> torch.Tensor:
+def as_device_tensor(
+    array: np.ndarray, dtype: torch.dtype, device: str
+) -> torch.Tensor:
     """``torch.as_tensor`` that shares a read-only array's memory without a warning.
 
     The estimators only read their input, so a read-only array (a memmap, a
@@ -71,5 +73,7 @@ def as_device_tensor(array: np.ndarray, dtype: torch.dtype, device: str) -> torc
     tensor([0., 0., 0.], dtype=torch.float64)
     """
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        warnings.filterwarnings(
+            "ignore", message="The given NumPy array is not writable"
+        )
         return torch.as_tensor(array, dtype=dtype, device=device)

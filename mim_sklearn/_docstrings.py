@@ -32,19 +32,18 @@ PARAMETERS = """\
         :class:`~mim_sklearn.nn.Likelihood` instance (such as
         ``GaussianLikelihood(min_log_var=-8.0)``, or a subclass of your own)
         is used as given: each fit trains a copy, built for X's features.
-        "gaussian": a diagonal Gaussian with a
-        learned per-feature variance, floored at exp(-6) in the working units
-        (see ``scaling``). "bernoulli": X in [0, 1] (binary, or read as
-        probabilities); :meth:`sample` returns 0/1 and
-        :meth:`inverse_transform` the probabilities. "categorical": each column of X holds integer
-        category codes 0 to K_j - 1 (K_j learned in ``fit``), modelled as
-        independent categorical variables; the encoders see them one-hot,
-        ``scaling`` does not apply, :meth:`sample` returns codes and
-        :meth:`inverse_transform` the most probable code. Both discrete
-        likelihoods use X as it is (no ``scaling``). MIM's decoder-sampled
-        pairs use the decoder's mean for them (see Notes of
-        :class:`MIMEncoder`); the mutual autoencoder trains its decoder draws
-        with the score-function (REINFORCE) estimator.
+        "gaussian": a diagonal Gaussian with a learned per-feature variance,
+        floored at exp(-6) in the working units (see ``scaling``).
+        "bernoulli": X in [0, 1] (binary, or read as probabilities);
+        :meth:`sample` returns 0/1 and :meth:`inverse_transform` the
+        probabilities. "categorical": each column of X holds integer category
+        codes 0 to K_j - 1 (K_j learned in ``fit``), modelled as independent
+        categorical variables; the encoders see them one-hot, ``scaling`` does
+        not apply, :meth:`sample` returns codes and :meth:`inverse_transform`
+        the most probable code. Both discrete likelihoods use X as it is (no
+        ``scaling``). MIM's decoder-sampled pairs use the decoder's mean for
+        them (see Notes of :class:`MIMEncoder`); the mutual autoencoder trains
+        its decoder draws with the score-function (REINFORCE) estimator.
     decoder_variance : {"shared", "decoded"}, default="shared"
         The variance of the "gaussian" likelihood: "shared", one learned
         variance per feature for every z; "decoded", the decoder outputs a

@@ -52,7 +52,8 @@ def iter_batches(
     --------
     >>> [b.tolist() for b in iter_batches(torch.arange(5), 2)]
     [[0, 1], [2, 3], [4]]
-    >>> [b.tolist() for b in iter_batches(torch.arange(5), 2, rows=torch.tensor([4, 0]))]
+    >>> [b.tolist() for b in iter_batches(torch.arange(5), 2,
+    ...                                   rows=torch.tensor([4, 0]))]
     [[4, 0]]
     """
     if rows is None:
@@ -309,7 +310,8 @@ class LatentNet(NeuralNet):
         self.stop_training_ = False
         n_train = X.shape[0] if train_rows is None else train_rows.shape[0]
         self.notify("on_train_begin", X=X, y=None, stop_early=stop_early,
-                    epochs=epochs, batches_per_epoch=math.ceil(n_train / self.batch_size))
+                    epochs=epochs,
+                    batches_per_epoch=math.ceil(n_train / self.batch_size))
         n_complete = len(self.history)
         try:
             for _ in range(epochs):
@@ -357,27 +359,28 @@ class LatentNet(NeuralNet):
             # Common random numbers: every validation pass draws the same
             # noise, so epochs are compared on the model, not on the noise.
             self.valid_generator_ = torch.Generator(self.device).manual_seed(self.seed)
-        sums: dict[str, torch.Tensor] = {}
+        total = torch.zeros((), device=self.device)
+        terms: dict[str, list[torch.Tensor]] = {}
         n_rows = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             self.history.record_batch(f"{prefix}_batch_size", batch.shape[0])
             self.notify("on_batch_end", batch=batch, training=training, **step)
-            rows = batch.shape[0]
-            n_rows += rows
-            # Every term holds one value per pair, and each batch draws as
-            # many pairs of each kind as it has rows.
-            for name, value in [("loss", step["loss"].detach() * rows),
-                                *((n, t.sum()) for n, t in step["terms"].items())]:
-                sums[name] = sums[name] + value if name in sums else value
-        # One transfer for the loss and every term.
-        names = list(sums)
-        means = (torch.stack([sums[n] for n in names]) / n_rows).tolist()
-        for name, mean in zip(names, means):
-            if name != "loss":
-                self.history.record(f"{prefix}_{name}", mean)
-        loss = means[names.index("loss")]
+            total += step["loss"].detach() * batch.shape[0]
+            n_rows += batch.shape[0]
+            # Kept, not reduced, so that a step pays for no extra kernels.
+            for name, values in step["terms"].items():
+                terms.setdefault(name, []).append(values)
+        # One transfer for the loss and the mean of every term over the
+        # epoch's pairs (each term holds one value per pair).
+        names = list(terms)
+        means = torch.stack(
+            [total / n_rows, *(torch.cat(terms[n]).mean() for n in names)]
+        ).tolist()
+        for name, mean in zip(names, means[1:]):
+            self.history.record(f"{prefix}_{name}", mean)
+        loss = means[0]
         self.history.record(f"{prefix}_loss", loss)
         if not math.isfinite(loss):
             raise TrainingDivergedError(

@@ -170,7 +170,7 @@ class VAEEncoder(BaseLatentEncoder):
 
 @fill_shared_sections
 class MAEEncoder(BaseLatentEncoder):
-    """The mutual autoencoder: the ELBO with the decoding mutual information held at a target.
+    """The mutual autoencoder: the ELBO with the decoder's I(x; z) at a target.
 
     Parameters
     ----------

@@ -27,7 +27,7 @@ def map_rows(
     device: str,
     chunk_rows: int = TRANSFORM_CHUNK_ROWS,
 ) -> np.ndarray:
-    """Apply ``fn(model, rows)`` to chunks of ``array`` on ``device``; gather the results.
+    """Apply ``fn(model, rows)`` to chunks of ``array``; gather the results.
 
     Chunking bounds memory whatever the number of rows. The model is
     trained in float32; float64 input is computed with a float64 copy of

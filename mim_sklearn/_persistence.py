@@ -71,7 +71,8 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
     """
     if type(estimator) not in ESTIMATORS:
         raise TypeError(
-            f"save writes the estimators of mim_sklearn, not {type(estimator).__name__}."
+            "save writes the estimators of mim_sklearn, not "
+            f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
     try:
@@ -133,7 +134,7 @@ def load(path: str | os.PathLike) -> BaseLatentEncoder:
 
     Returns
     -------
-    estimator : MIMEncoder, AMIMEncoder or VAEEncoder
+    MIMEncoder, AMIMEncoder, VAEEncoder or MAEEncoder
         The fitted estimator, ready to transform, score, sample or go on
         training (``partial_fit`` and ``warm_start`` continue where it was
         saved).
@@ -247,12 +248,15 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
         ):
             raise ValueError("the scaling does not match n_features_in_")
         if attributes["n_categories_"] is not None:
-            estimator.n_categories_ = np.asarray(attributes["n_categories_"], dtype=np.int64)
+            estimator.n_categories_ = np.asarray(
+                attributes["n_categories_"], dtype=np.int64
+            )
         estimator._seed = int(attributes["seed"])
         estimator.device_ = _available_device(estimator.device)
         estimator._build(n_features, net_seed=int(attributes["net_seed"]))
         estimator.net_.import_state(
-            attributes, {name: payload[name] for name in ("model", "optimizer", "generator")}
+            attributes,
+            {name: payload[name] for name in ("model", "optimizer", "generator")},
         )
         estimator._publish_training(estimator._objective())
     except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as error:

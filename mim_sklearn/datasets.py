@@ -181,8 +181,10 @@ def load_fashion_mnist(path: StrPath | None = None, subset: str = "train") -> Da
 
     Returns
     -------
-    X, y : numpy.ndarray
-        As for :func:`load_mnist`: X of shape (n_samples, 784), y in 0..9.
+    X : numpy.ndarray of shape (n_samples, 784)
+        The raw pixels, as for :func:`load_mnist`.
+    y : numpy.ndarray of shape (n_samples,)
+        The labels 0..9, as for :func:`load_mnist`.
 
     Raises
     ------
@@ -240,7 +242,8 @@ def mixture_centers(n_features: int = 2, n_centers: int = 5) -> np.ndarray:
 
     Returns
     -------
-    centers : ndarray of shape (n_centers, n_features)
+    ndarray of shape (n_centers, n_features)
+        The centre of each component, float64.
 
     Examples
     --------
@@ -323,7 +326,9 @@ def make_mixture(
     n_samples = _check_count(n_samples, "n_samples", 1)
     if not (isinstance(cluster_std, Real) and math.isfinite(cluster_std)
             and cluster_std >= 0):
-        raise ValueError(f"cluster_std must be a finite number >= 0, got {cluster_std!r}")
+        raise ValueError(
+            f"cluster_std must be a finite number >= 0, got {cluster_std!r}"
+        )
     centers = mixture_centers(n_features, n_centers)
     rng = check_random_state(random_state)
     y = np.arange(n_samples, dtype=np.int64) % n_centers  # equal counts, as make_blobs
@@ -349,7 +354,7 @@ def make_standard_normal(n_samples: int, random_state=None) -> np.ndarray:
 
     Returns
     -------
-    X : ndarray of shape (n_samples, 1)
+    ndarray of shape (n_samples, 1)
         The samples, float64.
 
     Examples
@@ -382,7 +387,7 @@ def make_uniform_categorical(
 
     Returns
     -------
-    X : ndarray of shape (n_samples, 1)
+    ndarray of shape (n_samples, 1)
         Integer codes, int64 in ``0, ..., n_categories - 1``.
 
     Examples

@@ -56,7 +56,7 @@ def ksg_mutual_information(x: ArrayLike, z: ArrayLike, n_neighbors: int = 5) -> 
 
     Returns
     -------
-    mi : float
+    float
         The estimate in nats. It is not clipped: independent variables give
         values scattered around 0, slightly negative ones included.
 
@@ -148,7 +148,7 @@ def encoder_mutual_information(
 
     Returns
     -------
-    mi : float
+    float
         The estimate in nats.
 
     Examples
@@ -185,8 +185,8 @@ def reconstruction_error(estimator, X: ArrayLike) -> float:
 
     Returns
     -------
-    rmse : float
-        ``sqrt(mean((X - X_hat) ** 2))``.
+    float
+        The error ``sqrt(mean((X - X_hat) ** 2))``, in X's units.
 
     Examples
     --------

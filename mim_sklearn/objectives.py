@@ -60,7 +60,8 @@ class Objective:
     Examples
     --------
     >>> objective = Objective(vae_objective)
-    >>> loss, terms = objective(LatentVariableModel(3, 2, (4,), "tanh"), torch.zeros(5, 3))
+    >>> loss, terms = objective(LatentVariableModel(3, 2, (4,), "tanh"),
+    ...                         torch.zeros(5, 3))
     >>> sorted(terms)
     ['enc_log_p_x_given_z', 'enc_log_p_z', 'enc_log_q_z_given_x']
     """
@@ -80,7 +81,29 @@ class Objective:
         beta: float = 1.0,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, Terms]:
-        """The loss on a batch ``x`` (in working units) and its terms."""
+        """The loss on a batch ``x`` (in working units) and its terms.
+
+        Calls ``function`` with ``options``, inside the model's
+        :meth:`~mim_sklearn.nn.LatentVariableModel.shared_prior_pass`.
+
+        Parameters
+        ----------
+        model : LatentVariableModel
+            The model to evaluate.
+        x : torch.Tensor of shape (n_rows, n_features)
+            A batch of data, in working units.
+        beta : float, default=1.0
+            Warm-up weight (see the module docstring).
+        generator : torch.Generator or None, default=None
+            Source of the noise.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            Scalar loss.
+        terms : dict of str to torch.Tensor
+            The named terms that ``function`` returns.
+        """
         with model.shared_prior_pass():
             return self.function(model, x, beta=beta, generator=generator,
                                  **self.options)
@@ -148,7 +171,9 @@ def vae_pair_loss(
     return -(log_p_x_given_z + beta * (log_p_z - log_q_z_given_x))
 
 
-def score_function_surrogate(values: torch.Tensor, log_prob: torch.Tensor) -> torch.Tensor:
+def score_function_surrogate(
+    values: torch.Tensor, log_prob: torch.Tensor
+) -> torch.Tensor:
     """Add the score-function (REINFORCE) gradient of discrete draws to ``values``.
 
     For draws x ~ p(x) that no gradient can flow through, the gradient of
@@ -160,9 +185,10 @@ def score_function_surrogate(values: torch.Tensor, log_prob: torch.Tensor) -> to
     Parameters
     ----------
     values : torch.Tensor of shape (n_draws,)
-        f(x) of each draw (with whatever gradient it has besides).
+        The value f(x) of each draw (with whatever gradient it has besides).
     log_prob : torch.Tensor of shape (n_draws,)
-        log p(x) of each draw, differentiable in p's parameters.
+        The log-probability log p(x) of each draw, differentiable in p's
+        parameters.
 
     Returns
     -------
@@ -191,7 +217,7 @@ def encoder_sampled_terms(
     generator: torch.Generator | None,
     prior_weight: float = 1.0,
 ) -> Terms:
-    """Log-probabilities of pairs x from the data, z ~ q(z|x).
+    """Compute the log-probabilities of pairs x from the data, z ~ q(z|x).
 
     log q(x) is the one-sample importance estimate with the same draw z, so
     that log q(z|x) cancels in the MIM loss of these pairs (the MIM paper's
@@ -238,7 +264,7 @@ def encoder_sampled_terms(
 def decoder_sampled_terms(
     model: LatentVariableModel, n_pairs: int, generator: torch.Generator | None
 ) -> Terms:
-    """Log-probabilities of pairs z ~ P(z), x from p(x|z).
+    """Compute the log-probabilities of pairs z ~ P(z), x from p(x|z).
 
     z comes from MIM's anchor P(z) = N(0, I) (the sample distribution's
     latent half), whatever the prior p(z) that scores it.
@@ -365,7 +391,26 @@ def amim_objective(
 ) -> tuple[torch.Tensor, Terms]:
     """Asymmetric MIM (the MIM paper's eq. 12): encoder-sampled pairs only.
 
-    Parameters and return values are those of :func:`mim_objective`.
+    The loss is the mean of :func:`mim_pair_loss` over one encoder-sampled
+    pair per data row, with the prior raised to the power ``beta``.
+
+    Parameters
+    ----------
+    model : LatentVariableModel
+        The model.
+    x : torch.Tensor of shape (n_rows, n_features)
+        A batch of data.
+    beta : float, default=1.0
+        Warm-up weight: the power of the prior (see the module docstring).
+    generator : torch.Generator or None, default=None
+        Source of the noise.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        Scalar loss.
+    terms : dict of str to torch.Tensor
+        The detached log-probabilities of each pair, prefixed ``enc_``.
 
     Examples
     --------
@@ -387,7 +432,27 @@ def vae_objective(
 ) -> tuple[torch.Tensor, Terms]:
     """The VAE's negative ELBO on encoder-sampled pairs.
 
-    Parameters and return values are those of :func:`mim_objective`.
+    The loss is the mean of :func:`vae_pair_loss` over one pair per data
+    row.
+
+    Parameters
+    ----------
+    model : LatentVariableModel
+        The model.
+    x : torch.Tensor of shape (n_rows, n_features)
+        A batch of data.
+    beta : float, default=1.0
+        Warm-up weight of the KL term.
+    generator : torch.Generator or None, default=None
+        Source of the noise.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        Scalar loss.
+    terms : dict of str to torch.Tensor
+        The detached log-probabilities of each pair, prefixed ``enc_``
+        (without ``log_q_x``, which the VAE does not use).
 
     Examples
     --------
@@ -516,6 +581,19 @@ def mutual_information_bound(
     The mean of :func:`decoder_information_terms`' ``bound`` over
     ``MUTUAL_INFO_PAIRS`` decoder-sampled pairs (standard error about 0.01
     nats).
+
+    Parameters
+    ----------
+    model : LatentVariableModel
+        A model built with ``auxiliary_posterior=True``; it is left in
+        evaluation mode.
+    generator : torch.Generator
+        Source of the noise, on the model's device.
+
+    Returns
+    -------
+    dict of str to float
+        ``{"mutual_info_": bound}``, the bound in nats.
 
     Examples
     --------

@@ -64,7 +64,7 @@ def iter_chunks(
 
     Returns
     -------
-    chunks : iterator of array-like of shape (n_chunk_rows, n_features)
+    iterator of array-like of shape (n_chunk_rows, n_features)
         Views of X's rows, of X's type, made as the iterator advances.
 
     Raises
@@ -165,7 +165,7 @@ def partial_fit_epochs(
 
     Returns
     -------
-    estimator : estimator
+    estimator
         The trained estimator.
 
     Raises

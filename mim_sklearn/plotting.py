@@ -75,7 +75,8 @@ def plot_latent(
 
     Returns
     -------
-    ax : matplotlib Axes
+    matplotlib.axes.Axes
+        The axes drawn on.
 
     Examples
     --------
@@ -196,7 +197,8 @@ def plot_reconstructions(
 
     Returns
     -------
-    fig : matplotlib Figure
+    matplotlib.figure.Figure
+        The new figure.
 
     Examples
     --------
@@ -288,7 +290,8 @@ def plot_samples(
 
     Returns
     -------
-    fig : matplotlib Figure
+    matplotlib.figure.Figure
+        The new figure.
 
     Examples
     --------
@@ -363,7 +366,8 @@ def plot_loss_curve(estimator, ax=None):
 
     Returns
     -------
-    ax : matplotlib Axes
+    matplotlib.axes.Axes
+        The axes drawn on.
 
     Examples
     --------

@@ -42,9 +42,9 @@ for model in models.values():
 # Draw pairs from each fitted model, z from the prior and x from the
 # decoder, and estimate their mutual information with the KSG estimator.
 # ``mutual_info_`` is the lower bound the mutual autoencoder trained
-# against its target (a VAE has none). The last two columns are the standard deviation of
-# the drawn x (the data's is 1) and the held-out log-likelihood per row
-# (N(0, 1) itself would score about -1.42).
+# against its target (a VAE has none). The last two columns are the
+# standard deviation of the drawn x (the data's is 1) and the held-out
+# log-likelihood per row (N(0, 1) itself would score about -1.42).
 samples = {name: model.sample(2000, random_state=1, return_latent=True)
            for name, model in models.items()}
 print(f"{'model':14s} {'KSG I(x; z)':>12s} {'bound':>7s} {'s.d. of x':>10s} "

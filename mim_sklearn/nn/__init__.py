@@ -9,7 +9,13 @@ from .likelihoods import (
 )
 from .model import LatentVariableModel
 from .networks import ACTIVATIONS, initialize_parameters, make_mlp
-from .priors import PRIORS, MixtureOfGaussiansPrior, Prior, StandardNormalPrior, VampPrior
+from .priors import (
+    PRIORS,
+    MixtureOfGaussiansPrior,
+    Prior,
+    StandardNormalPrior,
+    VampPrior,
+)
 
 __all__ = [
     "ACTIVATIONS",

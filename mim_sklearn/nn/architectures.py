@@ -37,7 +37,9 @@ CONV_CHANNELS = (32, 64)
 class ArchitectureSpec:
     """What an architecture must fit: the widths its networks connect.
 
-    Attributes
+    Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     n_inputs : int
         Width of the encoder input (the features, or their one-hot codes).
@@ -49,7 +51,7 @@ class ArchitectureSpec:
         The estimator's ``hidden_layer_sizes``.
     activation : str
         The estimator's ``activation``.
-    image_shape : tuple of int or None
+    image_shape : tuple of int or None, default=None
         ``(channels, height, width)`` of each row, when rows are images.
 
     Examples
@@ -70,6 +72,20 @@ class ArchitectureSpec:
 
 def mlp_architecture(spec: ArchitectureSpec) -> tuple[nn.Module, nn.Module]:
     """Fully connected encoder and mirrored decoder.
+
+    Parameters
+    ----------
+    spec : ArchitectureSpec
+        The widths to connect.
+
+    Returns
+    -------
+    encoder : torch.nn.Sequential
+        Maps ``(batch, n_inputs)`` to ``(batch, 2 * n_components)``, through
+        ``hidden_layer_sizes``.
+    decoder : torch.nn.Sequential
+        Maps ``(batch, n_components)`` to ``(batch, n_decoder_outputs)``,
+        through ``hidden_layer_sizes`` reversed.
 
     Examples
     --------
@@ -137,6 +153,26 @@ def conv_architecture(spec: ArchitectureSpec) -> tuple[nn.Module, nn.Module]:
     fully connected ``hidden_layer_sizes``. Decoder: the mirror image, with
     4x4 transposed convolutions of stride 2, cropped to the image size.
 
+    Parameters
+    ----------
+    spec : ArchitectureSpec
+        The widths to connect; ``image_shape`` is required, and the decoder
+        outputs must be a whole number per pixel.
+
+    Returns
+    -------
+    encoder : torch.nn.Module
+        Maps ``(..., n_inputs)`` to ``(..., 2 * n_components)``.
+    decoder : torch.nn.Module
+        Maps ``(..., n_components)`` to ``(..., n_decoder_outputs)``, the
+        values of each feature (pixel) side by side.
+
+    Raises
+    ------
+    ValueError
+        If ``image_shape`` is missing or does not match ``n_inputs``, or the
+        decoder outputs are not a whole number per pixel.
+
     Examples
     --------
     >>> spec = ArchitectureSpec(64, 2, 64, (32,), "relu", image_shape=(1, 8, 8))
@@ -169,7 +205,8 @@ def conv_architecture(spec: ArchitectureSpec) -> tuple[nn.Module, nn.Module]:
         nn.Conv2d(first, second, 3, stride=2, padding=1), act(),
         nn.Flatten(),
     )
-    small_h, small_w = math.ceil(math.ceil(height / 2) / 2), math.ceil(math.ceil(width / 2) / 2)
+    small_h, small_w = (math.ceil(math.ceil(height / 2) / 2),
+                        math.ceil(math.ceil(width / 2) / 2))
     encoder = nn.Sequential(
         encoder_convs,
         make_mlp(second * small_h * small_w, spec.hidden_layer_sizes,

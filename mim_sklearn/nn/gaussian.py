@@ -60,7 +60,8 @@ def gaussian_rsample(
 
     Examples
     --------
-    >>> gaussian_rsample(torch.zeros(2), torch.zeros(2), torch.Generator().manual_seed(0)).shape
+    >>> gaussian_rsample(torch.zeros(2), torch.zeros(2),
+    ...                  torch.Generator().manual_seed(0)).shape
     torch.Size([2])
     """
     # Drawn in float32 whatever the dtype of ``mean``: torch draws different

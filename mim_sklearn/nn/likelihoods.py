@@ -71,46 +71,176 @@ class Likelihood(nn.Module, abc.ABC):
             self.build(n_features)
 
     def build(self, n_features: int) -> None:
-        """Size the likelihood for ``n_features`` features (create parameters)."""
+        """Size the likelihood for ``n_features`` features (create parameters).
+
+        A subclass with parameters creates them here, after calling
+        ``super().build(n_features)``. The model calls it when it is given an
+        unbuilt likelihood.
+
+        Parameters
+        ----------
+        n_features : int
+            Dimension of x, the number of features of the data.
+        """
         self.n_features = n_features
 
     def check_data(self, X: np.ndarray) -> None:
-        """Raise a ValueError, saying what to do, when X does not suit it."""
+        """Raise a ValueError, saying what to do, when X does not suit it.
+
+        The estimators call it on every X they are given, in the user's
+        units, before any scaling; it may be called before :meth:`build`.
+        The default accepts any X.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Data as the estimator validated it (finite, float32 or float64).
+
+        Raises
+        ------
+        ValueError
+            If X holds values that the likelihood cannot model.
+        """
 
     def n_inputs(self) -> int:
-        """Width of :meth:`encoder_input`."""
+        """Width of :meth:`encoder_input`.
+
+        Returns
+        -------
+        int
+            The number of values the encoder networks read per row:
+            ``n_features`` unless :meth:`encoder_input` is overridden.
+        """
         return self.n_features
 
     def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
-        """What the encoder networks see of x: x itself, unless overridden."""
+        """What the encoder networks see of x: x itself, unless overridden.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_inputs)
+            The encoder's input for each row, of x's dtype; ``n_inputs`` is
+            :meth:`n_inputs`.
+        """
         return x
 
     @abc.abstractmethod
     def n_outputs(self) -> int:
-        """Number of decoder outputs this likelihood reads."""
+        """Number of decoder outputs this likelihood reads.
+
+        Returns
+        -------
+        int
+            The width of the decoder's output, the last dimension of the
+            ``params`` that the other methods take.
+        """
 
     @abc.abstractmethod
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        """Log-probability of each row of ``x``, summed over features."""
+        """Log-probability of each row of ``x``, summed over features.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row. Its leading dimensions
+            broadcast against x's: ``score_samples`` passes several draws of
+            z per row of x as an extra leading dimension.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability log p(x|z) of each row, in nats, over the
+            broadcast leading dimensions; differentiable in ``params``.
+        """
 
     @abc.abstractmethod
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
-        """The decoded row that ``inverse_transform`` returns."""
+        """The decoded row that ``inverse_transform`` returns.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One row of x in working units for each row of ``params``: the
+            mean of p(x|z), or what stands for it (such as the most probable
+            codes of a categorical likelihood).
+        """
 
     @abc.abstractmethod
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw rows x ~ p(x|z)."""
+        """Draw rows x ~ p(x|z).
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+        generator : torch.Generator or None
+            Source of the randomness, on the device of ``params``; None uses
+            torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One draw for each row of ``params``, in working units and of its
+            dtype. A continuous likelihood's draw should be reparameterised
+            (differentiable in ``params``), since MIM trains the decoder
+            through it; a discrete one's carries no gradient.
+        """
 
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
-        """The mean of p(x|z) where the encoders read x (discrete x)."""
+        """The mean of p(x|z) where the encoders read x (discrete x).
+
+        That is, the expectation of :meth:`encoder_input` under p(x|z).
+        Discrete likelihoods implement it; the default raises
+        NotImplementedError.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_inputs)
+            The expected encoder input of each row.
+        """
         raise NotImplementedError
 
     def log_prob_of_encoder_input(
         self, inputs: torch.Tensor, params: torch.Tensor
     ) -> torch.Tensor:
-        """:meth:`log_prob` at encoder inputs, which may be means (discrete x)."""
+        """:meth:`log_prob` at encoder inputs, which may be means (discrete x).
+
+        At the encoder input of a data row it equals :meth:`log_prob` of that
+        row; at the means of :meth:`expected_encoder_input` it is the
+        expected log-probability under them. Discrete likelihoods implement
+        it; the default raises NotImplementedError.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (..., n_inputs)
+            Encoder inputs: those of data rows, or expected ones.
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability of each row, in nats.
+        """
         raise NotImplementedError
 
 
@@ -163,35 +293,98 @@ class GaussianLikelihood(Likelihood):
         super().__init__(n_features)
 
     def build(self, n_features: int) -> None:
-        """Size it for ``n_features``: a shared variance has one per feature."""
+        """Size it for ``n_features``: a shared variance has one per feature.
+
+        Parameters
+        ----------
+        n_features : int
+            Dimension of x.
+        """
         super().build(n_features)
         if self.variance == "shared":
             self.raw_log_var = nn.Parameter(torch.zeros(n_features))
 
     def n_outputs(self) -> int:
-        """Number of decoder outputs this likelihood consumes: the mean, and
-        with decoded variances a raw log-variance beside each feature's mean."""
+        """Number of decoder outputs this likelihood reads.
+
+        Returns
+        -------
+        int
+            ``n_features`` means; with decoded variances, twice as many: a
+            raw log-variance beside each feature's mean.
+        """
         return self.n_features * (1 if self.variance == "shared" else 2)
 
     def moments(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and floored log-variance of p(x|z) from the decoder's output."""
+        """Mean and floored log-variance of p(x|z) from the decoder's output.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        mean : torch.Tensor of shape (..., n_features)
+            The mean of each row.
+        log_var : torch.Tensor of shape (n_features,) or (..., n_features)
+            The log-variance, at least ``min_log_var``: one per feature when
+            it is shared, one per feature of each row when it is decoded.
+        """
         if self.raw_log_var is not None:
             return params, floored_log_var(self.raw_log_var, self.min_log_var)
         pairs = params.unflatten(-1, (self.n_features, 2))  # feature-major
         return pairs[..., 0], floored_log_var(pairs[..., 1], self.min_log_var)
 
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        """Log-density of each row of ``x``, summed over features."""
+        """Log-density of each row of ``x``, summed over features.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output, broadcast against ``x``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density log p(x|z) of each row, in nats.
+        """
         return gaussian_log_prob(x, *self.moments(params))
 
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
-        """The mean of p(x|z)."""
+        """The mean of p(x|z).
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The mean of each row, in working units.
+        """
         return self.moments(params)[0]
 
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """A reparameterised draw x ~ p(x|z), differentiable in ``params``."""
+        """A reparameterised draw x ~ p(x|z), differentiable in ``params``.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One draw for each row, in working units.
+        """
         return gaussian_rsample(*self.moments(params), generator)
 
     def extra_repr(self) -> str:
@@ -226,7 +419,18 @@ class BernoulliLikelihood(Likelihood):
     scales_input = False
 
     def check_data(self, X: np.ndarray) -> None:
-        """Raise a ValueError unless every value of X is in [0, 1]."""
+        """Raise a ValueError unless every value of X is in [0, 1].
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Data as the estimator validated it.
+
+        Raises
+        ------
+        ValueError
+            If a value of X is below 0 or above 1.
+        """
         if not np.all((X >= 0) & (X <= 1)):
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]: binary data, or "
@@ -234,31 +438,101 @@ class BernoulliLikelihood(Likelihood):
             )
 
     def n_outputs(self) -> int:
-        """Number of decoder outputs: one logit per feature."""
+        """Number of decoder outputs: one logit per feature.
+
+        Returns
+        -------
+        int
+            ``n_features``.
+        """
         return self.n_features
 
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        """Log-probability of each row of ``x``, summed over features."""
+        """Log-probability of each row of ``x``, summed over features.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of values in [0, 1]; a value between 0 and 1 gives the
+            cross-entropy to that probability.
+        params : torch.Tensor of shape (..., n_features)
+            The logits, broadcast against ``x``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability log p(x|z) of each row, in nats.
+        """
         return (x * params - nn.functional.softplus(params)).sum(-1)
 
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
-        """The probabilities p(x_j = 1 | z), the mean of p(x|z)."""
+        """The probabilities p(x_j = 1 | z), the mean of p(x|z).
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_features)
+            The logits of each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The probability of each feature of each row.
+        """
         return torch.sigmoid(params)
 
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
-        """The mean of p(x|z) where the encoders read x: the probabilities."""
+        """The mean of p(x|z) where the encoders read x: the probabilities.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_features)
+            The logits of each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The probability of each feature of each row.
+        """
         return torch.sigmoid(params)
 
     def log_prob_of_encoder_input(
         self, inputs: torch.Tensor, params: torch.Tensor
     ) -> torch.Tensor:
-        """:meth:`log_prob` at encoder inputs, which may be probabilities."""
+        """:meth:`log_prob` at encoder inputs, which may be probabilities.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (..., n_features)
+            Rows of 0/1 values or of probabilities.
+        params : torch.Tensor of shape (..., n_features)
+            The logits, broadcast against ``inputs``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability of each row (the expected one for
+            probabilities), in nats.
+        """
         return self.log_prob(inputs, params)
 
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw 0/1 rows x ~ p(x|z)."""
+        """Draw 0/1 rows x ~ p(x|z).
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_features)
+            The logits of each row.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One draw of 0s and 1s for each row, of the dtype of ``params``,
+            with no gradient.
+        """
         uniform = torch.rand(
             params.shape, generator=generator, device=params.device, dtype=torch.float32
         ).to(params.dtype)
@@ -298,11 +572,25 @@ class CategoricalLikelihood(Likelihood):
     scales_input = False
 
     def __init__(self, n_features: int | None = None, n_categories=None) -> None:
-        self.categories = None if n_categories is None else [int(k) for k in n_categories]
+        self.categories = (
+            None if n_categories is None else [int(k) for k in n_categories]
+        )
         super().__init__(n_features)
 
     def build(self, n_features: int) -> None:
-        """Size it for ``n_features`` features of ``n_categories`` categories."""
+        """Size it for ``n_features`` features of ``n_categories`` categories.
+
+        Parameters
+        ----------
+        n_features : int
+            Dimension of x; ``n_categories`` must hold one count per feature.
+
+        Raises
+        ------
+        ValueError
+            If ``n_categories`` is not set, or is not one positive count per
+            feature.
+        """
         if self.categories is None:
             raise ValueError(
                 "CategoricalLikelihood needs n_categories before it is built; the "
@@ -311,7 +599,8 @@ class CategoricalLikelihood(Likelihood):
         counts = torch.as_tensor(self.categories, dtype=torch.long)
         if counts.shape != (n_features,) or (counts < 1).any():
             raise ValueError(
-                f"n_categories needs one positive count per feature, got {counts.tolist()}."
+                "n_categories needs one positive count per feature, got "
+                f"{counts.tolist()}."
             )
         super().build(n_features)
         self.max_categories = int(counts.max())
@@ -323,19 +612,57 @@ class CategoricalLikelihood(Likelihood):
         self.register_buffer("offsets", torch.cumsum(counts, 0) - counts)
 
     def check_data(self, X: np.ndarray) -> None:
-        """Raise a ValueError unless X holds codes 0 to K_j - 1 of each feature."""
-        category_counts(X, None if self.categories is None else np.array(self.categories))
+        """Raise a ValueError unless X holds codes 0 to K_j - 1 of each feature.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Data as the estimator validated it. Before ``n_categories`` is
+            known, any non-negative integer codes pass.
+
+        Raises
+        ------
+        ValueError
+            If X holds a value that is not such a code.
+        """
+        category_counts(
+            X, None if self.categories is None else np.array(self.categories)
+        )
 
     def n_outputs(self) -> int:
-        """Number of decoder outputs: ``max(K_j)`` logits per feature."""
+        """Number of decoder outputs: ``max(K_j)`` logits per feature.
+
+        Returns
+        -------
+        int
+            ``n_features * max(K_j)``, feature by feature.
+        """
         return self.n_features * self.max_categories
 
     def n_inputs(self) -> int:
-        """Width of :meth:`encoder_input`: the sum of the K_j."""
+        """Width of :meth:`encoder_input`: the sum of the K_j.
+
+        Returns
+        -------
+        int
+            The number of one-hot values per row.
+        """
         return int(self.n_categories.sum())
 
     def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
-        """x one-hot encoded, feature by feature."""
+        """One-hot encode x, feature by feature.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of category codes (stored as floats).
+
+        Returns
+        -------
+        torch.Tensor of shape (..., sum(K_j))
+            The one-hot codes of the features, one block after another, of
+            x's dtype.
+        """
         index = x.long() + self.offsets
         one_hot = torch.zeros(
             *x.shape[:-1], self.n_inputs(), dtype=x.dtype, device=x.device
@@ -343,37 +670,115 @@ class CategoricalLikelihood(Likelihood):
         return one_hot.scatter_(-1, index, 1.0)
 
     def log_probabilities(self, params: torch.Tensor) -> torch.Tensor:
-        """Log-probabilities of every category, shape ``(..., n_features, max K)``."""
+        """Compute the log-probability of every category of each feature.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's logits for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features, max(K_j))
+            The log-probabilities of each feature's categories; -inf for those
+            beyond the feature's own K_j.
+        """
         logits = params.unflatten(-1, (self.n_features, self.max_categories))
         return torch.log_softmax(logits.masked_fill(~self.valid, -torch.inf), dim=-1)
 
     def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        """Log-probability of each row of codes ``x``, summed over features."""
+        """Log-probability of each row of codes ``x``, summed over features.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of category codes (stored as floats).
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's logits, broadcast against ``x``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability log p(x|z) of each row, in nats.
+        """
         log_p = self.log_probabilities(params)
         index = x.long().unsqueeze(-1).expand(*log_p.shape[:-1], 1)
         return log_p.gather(-1, index).squeeze(-1).sum(-1)
 
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
-        """The most probable code of each feature."""
+        """The most probable code of each feature.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's logits for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The codes, of the dtype of ``params``.
+        """
         return self.log_probabilities(params).argmax(-1).to(params.dtype)
 
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
-        """The mean of p(x|z) where the encoders read x: each feature's
-        category probabilities, laid out as :meth:`encoder_input`'s one-hot
-        codes."""
+        """The mean of p(x|z) where the encoders read x.
+
+        Each feature's category probabilities, laid out as
+        :meth:`encoder_input`'s one-hot codes.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's logits for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., sum(K_j))
+            The category probabilities, one block per feature.
+        """
         return self.log_probabilities(params).exp()[..., self.valid]
 
     def log_prob_of_encoder_input(
         self, inputs: torch.Tensor, params: torch.Tensor
     ) -> torch.Tensor:
-        """:meth:`log_prob` at encoder inputs: one-hot codes, or category
-        probabilities (the expected log-probability)."""
+        """:meth:`log_prob` at encoder inputs.
+
+        The inputs are one-hot codes, or category probabilities, at which it
+        is the expected log-probability.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (..., sum(K_j))
+            One-hot codes or category probabilities, laid out as
+            :meth:`encoder_input`'s.
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's logits, broadcast against ``inputs``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability of each row, in nats.
+        """
         return (inputs * self.log_probabilities(params)[..., self.valid]).sum(-1)
 
     def sample(
         self, params: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw codes x ~ p(x|z) (the Gumbel-max trick, seeded by ``generator``)."""
+        """Draw codes x ~ p(x|z) (the Gumbel-max trick, seeded by ``generator``).
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's logits for each row.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One row of codes for each row of ``params``, of its dtype, with no
+            gradient.
+        """
         return categorical_sample(self.log_probabilities(params), generator).to(
             params.dtype
         )
@@ -382,7 +787,9 @@ class CategoricalLikelihood(Likelihood):
         return f"n_categories={self.n_categories.tolist()}"
 
 
-def category_counts(X: np.ndarray, n_categories: np.ndarray | None = None) -> np.ndarray:
+def category_counts(
+    X: np.ndarray, n_categories: np.ndarray | None = None
+) -> np.ndarray:
     """Check that X holds category codes; return K_j, the categories per feature.
 
     Codes are integers 0, 1, ..., K_j - 1 (stored in a float array). With

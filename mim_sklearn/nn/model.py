@@ -101,7 +101,10 @@ class LatentVariableModel(nn.Module):
             # A prior defined through the encoder (the VampPrior) lives where
             # the encoder's inputs do.
             prior.build(n_components, n_inputs, self.likelihood.encoder_input_bounds)
-        if (self.likelihood.n_features, prior.n_components) != (n_features, n_components):
+        if (
+            (self.likelihood.n_features, prior.n_components)
+            != (n_features, n_components)
+        ):
             raise ValueError(
                 f"The likelihood is built for {self.likelihood.n_features} features "
                 f"and the prior for {prior.n_components} components, but the model "
@@ -109,7 +112,10 @@ class LatentVariableModel(nn.Module):
                 "n_features or n_components) to let the model size them."
             )
         self.prior = prior
-        build = ARCHITECTURES[architecture] if isinstance(architecture, str) else architecture
+        build = (
+            ARCHITECTURES[architecture] if isinstance(architecture, str)
+            else architecture
+        )
         spec = ArchitectureSpec(
             n_inputs=n_inputs,
             n_components=n_components,
@@ -131,37 +137,123 @@ class LatentVariableModel(nn.Module):
         self.register_buffer("input_scale", torch.ones(n_features))
 
     def set_input_scaling(self, offset, scale) -> None:
-        """Set the map x -> (x - offset) / scale to working units."""
+        """Set the map x -> (x - offset) / scale to working units.
+
+        Parameters
+        ----------
+        offset : array-like of shape (n_features,)
+            Value subtracted from each feature (the estimators' ``mean_``).
+        scale : array-like of shape (n_features,)
+            Divisor of each feature after centring (the estimators'
+            ``scale_``).
+        """
         self.input_offset.copy_(torch.as_tensor(offset))
         self.input_scale.copy_(torch.as_tensor(scale))
 
     def to_working_units(self, x: torch.Tensor) -> torch.Tensor:
-        """Map rows from the user's units to the networks' working units."""
+        """Map rows from the user's units to the networks' working units.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows in the user's units.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The rows in working units.
+        """
         # Scale before centring: near float32's limits x - offset can overflow
         # (3e38 - (-1e38)) where the scaled difference is a few units.
         return x / self.input_scale - self.input_offset / self.input_scale
 
     def from_working_units(self, x: torch.Tensor) -> torch.Tensor:
-        """Map rows from working units back to the user's units."""
+        """Map rows from working units back to the user's units.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows in working units.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The rows in the user's units.
+        """
         return x * self.input_scale + self.input_offset
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and floored log-variance of q(z|x)."""
+        """Mean and floored log-variance of q(z|x).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+
+        Returns
+        -------
+        mean : torch.Tensor of shape (..., n_components)
+            The posterior mean of each row.
+        log_var : torch.Tensor of shape (..., n_components)
+            The posterior log-variance of each row, at least
+            ``min_encoder_log_var``.
+        """
         return self.encode_inputs(self.likelihood.encoder_input(x))
 
     def encode_inputs(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`encode` from what the encoder network sees (one-hot codes for
-        categorical data): the VampPrior's pseudo-inputs live there."""
+        """:meth:`encode` from what the encoder network sees.
+
+        The encoder inputs are x itself, or one-hot codes for categorical
+        data (see :meth:`Likelihood.encoder_input`): the VampPrior's
+        pseudo-inputs live there.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (..., n_inputs)
+            Encoder inputs.
+
+        Returns
+        -------
+        mean : torch.Tensor of shape (..., n_components)
+            The posterior mean of each row.
+        log_var : torch.Tensor of shape (..., n_components)
+            The floored posterior log-variance of each row.
+        """
         return self._gaussian_parameters(self.encoder(inputs))
 
     def log_p_z(self, z: torch.Tensor) -> torch.Tensor:
-        """Log-density of the prior p(z) at each row of ``z``."""
+        """Log-density of the prior p(z) at each row of ``z``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density of each code, in nats.
+        """
         return self.prior.log_prob(z)
 
     def sample_prior(
         self, n_samples: int, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw ``n_samples`` rows z ~ p(z)."""
+        """Draw ``n_samples`` rows z ~ p(z).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw.
+        generator : torch.Generator or None
+            Source of the noise, on the model's device; None uses torch's
+            global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+            The draws.
+        """
         return self.prior.sample(n_samples, generator)
 
     def sample_anchor(
@@ -173,6 +265,19 @@ class LatentVariableModel(nn.Module):
         is the prior only when the prior is standard. A learned prior is
         fitted to the anchor's draws rather than drawing them itself, which
         would reward it for shrinking its own entropy.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw.
+        generator : torch.Generator or None
+            Source of the noise, on the model's device; None uses torch's
+            global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+            The draws.
         """
         return _standard_normal_sample(
             n_samples, self.prior.n_components, generator, self.input_offset
@@ -183,18 +288,44 @@ class LatentVariableModel(nn.Module):
 
         A VampPrior encodes its pseudo-inputs once for every evaluation and
         draw in the block (one training step); other priors need nothing.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager
+            The prior's :meth:`Prior.shared_pass`.
         """
         return self.prior.shared_pass()
 
     def prior_entropy(self, z: torch.Tensor) -> torch.Tensor:
-        """H(z) of the prior: exact when known, else ``-log p(z)`` of each
-        draw ``z ~ p(z)`` (an unbiased estimate)."""
+        """H(z) of the prior: exact when known, else estimated from draws.
+
+        Without a closed form (:meth:`Prior.entropy` returns None), the
+        estimate is ``-log p(z)`` of each draw ``z ~ p(z)``, unbiased.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n_draws, n_components)
+            Draws from the prior; unused when the entropy is known.
+
+        Returns
+        -------
+        torch.Tensor of shape () or (n_draws,)
+            The entropy in nats, or its estimate from each draw.
+        """
         entropy = self.prior.entropy()
         return -self.log_p_z(z) if entropy is None else entropy
 
     def initialize_prior(self, x: torch.Tensor) -> None:
-        """Let the prior start from training rows ``x`` (working units): a
-        VampPrior's pseudo-inputs start there."""
+        """Let the prior start from training rows ``x``, in working units.
+
+        A VampPrior's pseudo-inputs start there; other priors ignore them.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_start_rows, n_features)
+            Distinct training rows, as many as the prior's
+            :attr:`Prior.n_start_rows`.
+        """
         self.prior.start_from(self.likelihood.encoder_input(x))
 
     def _gaussian_parameters(self, output: torch.Tensor):
@@ -209,6 +340,25 @@ class LatentVariableModel(nn.Module):
         With ``frozen``, gradients reach ``z`` and ``x`` but not r's own
         weights: the mutual autoencoder's constraint must move the decoder,
         never loosen its bound by making r worse.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data in working units, one for each code.
+        frozen : bool, default=False
+            Whether to keep gradients from r's weights.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density log r(z|x) of each pair, in nats.
+
+        Raises
+        ------
+        ValueError
+            If the model was built without ``auxiliary_posterior``.
         """
         if self.auxiliary is None:
             raise ValueError("This model was built without auxiliary_posterior.")
@@ -224,7 +374,22 @@ class LatentVariableModel(nn.Module):
     def log_q_z_given_x(
         z: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
     ) -> torch.Tensor:
-        """Log-density of q(z|x) at ``z``, given the encoder's output for x."""
+        """Log-density of q(z|x) at ``z``, given the encoder's output for x.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+        mean : torch.Tensor of shape (..., n_components)
+            The posterior mean, broadcast against ``z``.
+        log_var : torch.Tensor of shape (..., n_components)
+            The posterior log-variance, broadcast against ``z``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density of each code, in nats.
+        """
         return gaussian_log_prob(z, mean, log_var)
 
     @staticmethod
@@ -240,6 +405,26 @@ class LatentVariableModel(nn.Module):
         With ``n_draws`` the result has shape ``(n_draws, *mean.shape)``.
         With ``shared_noise`` every row is transformed from the same standard
         normal draws, so a row's draws do not depend on the other rows.
+
+        Parameters
+        ----------
+        mean : torch.Tensor of shape (..., n_components)
+            The posterior mean of each row.
+        log_var : torch.Tensor of shape (..., n_components)
+            The posterior log-variance of each row.
+        generator : torch.Generator or None
+            Source of the noise, on the device of ``mean``; None uses torch's
+            global random state.
+        n_draws : int or None, default=None
+            Number of draws per row, along a new leading dimension; None for
+            one draw without it.
+        shared_noise : bool, default=False
+            Whether every row uses the same noise; only with ``n_draws``.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_components) or (n_draws, ..., n_components)
+            The draws, differentiable in ``mean`` and ``log_var``.
         """
         if n_draws is None:
             shape = mean.shape
@@ -250,22 +435,74 @@ class LatentVariableModel(nn.Module):
         return gaussian_rsample(mean, log_var, generator, shape)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Parameters of p(x|z), as the likelihood reads them."""
+        """Decode z into the parameters of p(x|z), as the likelihood reads them.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each code; ``n_outputs`` is the
+            likelihood's :meth:`Likelihood.n_outputs`.
+        """
         return self.decoder(z)
 
     def reconstruct(self, z: torch.Tensor) -> torch.Tensor:
-        """The decoded rows of ``z`` in working units: the mean of p(x|z), or
-        the most probable category codes."""
+        """The decoded rows of ``z``, in working units.
+
+        The mean of p(x|z), or the most probable category codes (see
+        :meth:`Likelihood.reconstruction`).
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One decoded row for each code.
+        """
         return self.likelihood.reconstruction(self.decode(z))
 
     def sample_x_given_z(
         self, z: torch.Tensor, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw one x ~ p(x|z) for each row of ``z``, in working units."""
+        """Draw one x ~ p(x|z) for each row of ``z``, in working units.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+        generator : torch.Generator or None
+            Source of the noise, on the model's device; None uses torch's
+            global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One draw for each code.
+        """
         return self.likelihood.sample(self.decode(z), generator)
 
     def log_p_x_given_z(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        """Log-density of p(x|z) at ``x``, given decoded parameters."""
+        """Log-density of p(x|z) at ``x``, given decoded parameters.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+        params : torch.Tensor of shape (..., n_outputs)
+            The output of :meth:`decode`, broadcast against ``x``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability of each row, in nats.
+        """
         return self.likelihood.log_prob(x, params)
 
     def importance_log_likelihood(
@@ -285,6 +522,25 @@ class LatentVariableModel(nn.Module):
         saves encoding ``x`` again when the caller has it. ``shared_noise``
         (see :meth:`rsample_posterior`) makes each row's estimate independent
         of which other rows share its batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_rows, n_features)
+            Rows of data, in working units.
+        n_draws : int
+            Number K of draws from q(z|x) per row.
+        generator : torch.Generator or None
+            Source of the noise, on the model's device; None uses torch's
+            global random state.
+        posterior : tuple of (torch.Tensor, torch.Tensor) or None, default=None
+            The encoder's ``(mean, log_var)`` for ``x``; None encodes ``x``.
+        shared_noise : bool, default=False
+            Whether every row uses the same standard normal draws.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_rows,)
+            The estimate of log p(x) of each row, in nats.
         """
         mean, log_var = self.encode(x) if posterior is None else posterior
         z = self.rsample_posterior(mean, log_var, generator, n_draws, shared_noise)

@@ -56,12 +56,12 @@ def make_mlp(
 
 
 def initialize_parameters(module: nn.Module, generator: torch.Generator) -> None:
-    """Re-initialise the linear and convolutional layers of ``module`` from ``generator``.
+    """Re-initialise the linear and convolutional layers of a module, seeded.
 
-    PyTorch's own initialisers draw from the global random state, which
-    threads and Dask workers share; drawing from a local generator keeps
-    concurrent fits reproducible. Weights are Glorot-uniform (suited to tanh),
-    biases zero.
+    The weights are drawn from ``generator``: PyTorch's own initialisers draw
+    from the global random state, which threads and Dask workers share, and a
+    local generator keeps concurrent fits reproducible. Weights are
+    Glorot-uniform (suited to tanh), biases zero.
 
     Parameters
     ----------

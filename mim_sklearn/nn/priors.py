@@ -50,41 +50,119 @@ class Prior(nn.Module, abc.ABC):
     ) -> None:
         """Size the prior for z of ``n_components`` dimensions.
 
-        ``n_inputs`` and ``input_bounds`` describe the encoder's inputs, for
-        priors defined through the encoder (the VampPrior).
+        A subclass with parameters creates them here, after calling
+        ``super().build(n_components)``. The model calls it, with all three
+        arguments, when it is given an unbuilt prior.
+
+        Parameters
+        ----------
+        n_components : int
+            Dimension of z.
+        n_inputs : int or None, default=None
+            Width of the encoder's input, for priors defined through the
+            encoder (the VampPrior); ignored by the others.
+        input_bounds : tuple of (float, float) or None, default=None
+            Lower and upper bound of the encoder's inputs, or None when they
+            are unbounded; for priors defined through the encoder.
         """
         self.n_components = n_components
 
     @abc.abstractmethod
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Log-density of each row of ``z``."""
+        """Log-density of each row of ``z``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes; leading dimensions beyond the rows (several draws
+            per row, say) must be accepted.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density log p(z) of each code, in nats; differentiable in
+            ``z`` and in the prior's parameters.
+        """
 
     @abc.abstractmethod
     def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw ``n_samples`` rows z ~ p(z)."""
+        """Draw ``n_samples`` rows z ~ p(z).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw.
+        generator : torch.Generator or None
+            Source of the randomness, on the prior's device; None uses
+            torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+            The draws, on the prior's device and of its dtype.
+        """
 
     def entropy(self) -> torch.Tensor | None:
-        """Differential entropy of p(z) in nats, or None without a closed form."""
+        """Differential entropy of p(z) in nats, or None without a closed form.
+
+        Returns
+        -------
+        torch.Tensor or None
+            The entropy as a 0-dimensional tensor, or None, the default, when
+            it has no closed form (the model then estimates it from draws).
+        """
         return None
 
     def reset_parameters(self, generator: torch.Generator) -> None:
-        """Draw the starting parameters from ``generator`` (none by default)."""
+        """Draw the starting parameters from ``generator`` (none by default).
+
+        The model calls it once, after it has initialised the networks.
+
+        Parameters
+        ----------
+        generator : torch.Generator
+            A seeded CPU generator.
+        """
 
     #: How many distinct training rows :meth:`start_from` wants (0: none).
     n_start_rows: int = 0
 
     def start_from(self, inputs: torch.Tensor) -> None:
-        """Start from ``n_start_rows`` training rows ``inputs``, as the
-        encoder sees them (a VampPrior's pseudo-inputs); nothing by default."""
+        """Start from training rows as the encoder sees them; nothing by default.
+
+        The estimators call it once, before training, with ``n_start_rows``
+        distinct training rows (a VampPrior's pseudo-inputs start there).
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (n_start_rows, n_inputs)
+            The rows' encoder inputs (see :meth:`Likelihood.encoder_input`).
+        """
 
     def attach_encoder(self, encode_inputs: Encoder) -> None:
-        """Receive the model's map from encoder inputs to q(z|x)'s mean and
-        log-variance, for priors defined through the encoder; ignored by
-        default."""
+        """Receive the model's encoder, for priors defined through it.
+
+        The model calls it once, when it is made; ignored by default.
+
+        Parameters
+        ----------
+        encode_inputs : callable
+            ``encode_inputs(inputs)`` maps encoder inputs of shape
+            ``(..., n_inputs)`` to the mean and the floored log-variance of
+            q(z|x), each of shape ``(..., n_components)``.
+        """
 
     def shared_pass(self) -> contextlib.AbstractContextManager:
-        """A block (one training step) in which work that depends only on the
-        weights is done once; nothing by default."""
+        """A block in which work that depends only on the weights is done once.
+
+        Each evaluation of an objective (one training step) runs inside such
+        a block, in which the weights do not change. Nothing by default.
+
+        Returns
+        -------
+        contextlib.AbstractContextManager
+            A context manager for the block; it yields nothing.
+        """
         return contextlib.nullcontext()
 
     def extra_repr(self) -> str:
@@ -113,17 +191,47 @@ class StandardNormalPrior(Prior):
         self.register_buffer("_zero", torch.zeros(()))
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Log-density of each row of ``z``."""
+        """Log-density of each row of ``z``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density of each code, in nats.
+        """
         # Written out: the general Gaussian formula costs twice the tensor
         # operations, and this runs three times in each MIM step.
         return -0.5 * (z.square().sum(-1) + self.n_components * LOG_2PI)
 
     def entropy(self) -> torch.Tensor:
-        """Differential entropy of p(z), in nats: d/2 log(2 pi e)."""
+        """Differential entropy of p(z), in nats: d/2 log(2 pi e).
+
+        Returns
+        -------
+        torch.Tensor
+            The entropy, a 0-dimensional tensor on the prior's device.
+        """
         return self._zero + 0.5 * self.n_components * (LOG_2PI + 1.0)
 
     def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw ``n_samples`` rows z ~ p(z)."""
+        """Draw ``n_samples`` rows z ~ p(z).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+            The draws.
+        """
         return _standard_normal_sample(n_samples, self.n_components, generator,
                                        self._zero)
 
@@ -143,7 +251,10 @@ def _standard_normal_sample(
 
 
 def _mixture_log_prob(
-    z: torch.Tensor, means: torch.Tensor, log_vars: torch.Tensor, log_weights: torch.Tensor
+    z: torch.Tensor,
+    means: torch.Tensor,
+    log_vars: torch.Tensor,
+    log_weights: torch.Tensor,
 ) -> torch.Tensor:
     """log sum_k w_k N(z; mean_k, diag exp(log_var_k)), batched over z's rows."""
     per_component = gaussian_log_prob(z.unsqueeze(-2), means, log_vars)
@@ -187,7 +298,17 @@ class MixtureOfGaussiansPrior(Prior):
         super().__init__(n_components)
 
     def build(self, n_components: int, n_inputs=None, input_bounds=None) -> None:
-        """Make K components in ``n_components`` dimensions."""
+        """Make K components in ``n_components`` dimensions.
+
+        Parameters
+        ----------
+        n_components : int
+            Dimension of z.
+        n_inputs : int or None, default=None
+            Ignored: this prior does not use the encoder.
+        input_bounds : tuple of (float, float) or None, default=None
+            Ignored, as ``n_inputs``.
+        """
         super().build(n_components)
         k = self.n_prior_components
         self.means = nn.Parameter(torch.zeros(k, n_components))
@@ -195,27 +316,60 @@ class MixtureOfGaussiansPrior(Prior):
         self.logits = nn.Parameter(torch.zeros(k))
 
     def reset_parameters(self, generator: torch.Generator) -> None:
-        """Means drawn from N(0, I), unit variances, equal weights."""
+        """Draw the means from N(0, I); make the variances 1, the weights equal.
+
+        Parameters
+        ----------
+        generator : torch.Generator
+            Source of the means, a seeded CPU generator.
+        """
         with torch.no_grad():
             self.means.copy_(torch.randn(self.means.shape, generator=generator))
             self.log_vars.zero_()
             self.logits.zero_()
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Log-density of each row of ``z``."""
+        """Log-density of each row of ``z``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density of each code, in nats.
+        """
         return _mixture_log_prob(
             z, self.means, self.log_vars, torch.log_softmax(self.logits, 0)
         )
 
     def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw ``n_samples`` rows z ~ p(z)."""
+        """Draw ``n_samples`` rows z ~ p(z).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+            The draws, reparameterised within the chosen components.
+        """
         return _mixture_sample(
             n_samples, self.means, self.log_vars, torch.log_softmax(self.logits, 0),
             generator,
         )
 
     def extra_repr(self) -> str:
-        return f"n_components={self.n_components}, n_prior_components={len(self.logits)}"
+        return (
+            f"n_components={self.n_components}, "
+            f"n_prior_components={len(self.logits)}"
+        )
 
 
 class VampPrior(Prior):
@@ -268,12 +422,30 @@ class VampPrior(Prior):
 
     def build(self, n_components: int, n_inputs: int | None = None,
               input_bounds: tuple[float, float] | None = None) -> None:
-        """Make K pseudo-inputs of the encoder's input width ``n_inputs``."""
+        """Make K pseudo-inputs of the encoder's input width ``n_inputs``.
+
+        Parameters
+        ----------
+        n_components : int
+            Dimension of z.
+        n_inputs : int or None, default=None
+            Width of the encoder's input; required.
+        input_bounds : tuple of (float, float) or None, default=None
+            Lower and upper bound of the encoder's inputs, to which the
+            pseudo-inputs are clamped; None for unbounded.
+
+        Raises
+        ------
+        ValueError
+            If ``n_inputs`` is None.
+        """
         if n_inputs is None:
             raise ValueError("The VampPrior needs the width of the encoder's input.")
         super().build(n_components)
         self.input_bounds = input_bounds
-        self.pseudo_inputs = nn.Parameter(torch.zeros(self.n_prior_components, n_inputs))
+        self.pseudo_inputs = nn.Parameter(
+            torch.zeros(self.n_prior_components, n_inputs)
+        )
 
     @property
     def n_start_rows(self) -> int:
@@ -281,15 +453,33 @@ class VampPrior(Prior):
         return self.n_prior_components
 
     def attach_encoder(self, encode_inputs: Encoder) -> None:
-        """Use ``encode_inputs`` to encode the pseudo-inputs."""
+        """Use ``encode_inputs`` to encode the pseudo-inputs.
+
+        Parameters
+        ----------
+        encode_inputs : callable
+            The model's map from encoder inputs to the mean and log-variance
+            of q(z|x) (see :meth:`Prior.attach_encoder`).
+        """
         self._encode_inputs = encode_inputs
 
     def start_from(self, inputs: torch.Tensor) -> None:
-        """Start the pseudo-inputs at ``inputs`` (K encoder inputs, such as data rows)."""
+        """Start the pseudo-inputs at ``inputs``: K encoder inputs, data rows.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (K, n_inputs)
+            The encoder inputs of K distinct training rows.
+
+        Raises
+        ------
+        ValueError
+            If ``inputs`` is not of the pseudo-inputs' shape.
+        """
         if inputs.shape != self.pseudo_inputs.shape:
             raise ValueError(
-                f"The VampPrior needs {tuple(self.pseudo_inputs.shape)} inputs to start "
-                f"from, got {tuple(inputs.shape)}."
+                f"The VampPrior needs {tuple(self.pseudo_inputs.shape)} inputs to "
+                f"start from, got {tuple(inputs.shape)}."
             )
         with torch.no_grad():
             self.pseudo_inputs.copy_(inputs)
@@ -301,6 +491,12 @@ class VampPrior(Prior):
         A training step evaluates and samples the prior several times with the
         same weights; encoding K pseudo-inputs each time would cost K encoder
         rows per use.
+
+        Yields
+        ------
+        None
+            Control returns to the block; the shared encoding is dropped when
+            it exits.
         """
         self._shared_components = self._encode(self.inputs())
         try:
@@ -309,7 +505,13 @@ class VampPrior(Prior):
             self._shared_components = None
 
     def inputs(self) -> torch.Tensor:
-        """The pseudo-inputs as the encoder sees them (clamped to the bounds)."""
+        """The pseudo-inputs as the encoder sees them (clamped to the bounds).
+
+        Returns
+        -------
+        torch.Tensor of shape (K, n_inputs)
+            The pseudo-inputs, differentiable in their parameter.
+        """
         if self.input_bounds is None:
             return self.pseudo_inputs
         return self.pseudo_inputs.clamp(*self.input_bounds)
@@ -333,14 +535,40 @@ class VampPrior(Prior):
                           dtype=self.pseudo_inputs.dtype)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """Log-density of each row of ``z``."""
+        """Log-density of each row of ``z``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density of each code, in nats.
+        """
         means, log_vars = self._components()
         return _mixture_log_prob(z, means, log_vars, self._log_weights())
 
     def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw ``n_samples`` rows z ~ p(z)."""
+        """Draw ``n_samples`` rows z ~ p(z).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of rows to draw.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_components)
+            The draws, reparameterised within the chosen components.
+        """
         means, log_vars = self._components()
-        return _mixture_sample(n_samples, means, log_vars, self._log_weights(), generator)
+        return _mixture_sample(
+            n_samples, means, log_vars, self._log_weights(), generator
+        )
 
     def extra_repr(self) -> str:
         k, width = self.pseudo_inputs.shape
