@@ -140,10 +140,10 @@ ATTRIBUTES = """\
         The trained torch model.
     net_ : skorch.NeuralNet
         The training engine. Its ``history`` holds, for each epoch, the mean
-        training and held-out losses, the warm-up weight ``beta`` and the
-        mean of each term of the objective (such as
-        ``train_enc_log_p_x_given_z``, the reconstruction term of the
-        encoder-sampled pairs)."""
+        training and held-out losses, the warm-up weight ``beta`` and, under
+        ``train_terms`` and ``valid_terms``, the mean of each term of the
+        objective (such as ``enc_log_p_x_given_z``, the reconstruction term
+        of the encoder-sampled pairs)."""
 
 SEE_ALSO = """\
     MIMEncoder : Symmetric mutual information machine.

@@ -257,9 +257,9 @@ class LatentNet(NeuralNet):
     Use :meth:`train_epochs`; skorch's ``fit``/``partial_fit`` entry points
     (which swallow ``KeyboardInterrupt``) are not used. Callbacks receive
     every skorch notification, batch-level ones included; the history holds
-    each epoch's mean loss, the warm-up weight ``beta`` and the mean of each
-    of the objective's terms (such as ``train_enc_log_p_x_given_z``), and,
-    per batch, its size.
+    each epoch's mean loss, the warm-up weight ``beta`` and, under
+    ``train_terms`` and ``valid_terms``, the mean of each of the objective's
+    terms (such as ``enc_log_p_x_given_z``), and, per batch, its size.
 
     Parameters
     ----------
@@ -378,8 +378,7 @@ class LatentNet(NeuralNet):
         means = torch.stack(
             [total / n_rows, *(torch.cat(terms[n]).mean() for n in names)]
         ).tolist()
-        for name, mean in zip(names, means[1:]):
-            self.history.record(f"{prefix}_{name}", mean)
+        self.history.record(f"{prefix}_terms", dict(zip(names, means[1:])))
         loss = means[0]
         self.history.record(f"{prefix}_loss", loss)
         if not math.isfinite(loss):
@@ -425,7 +424,11 @@ class LatentNet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+        # The terms are kept in the history, not printed: a dozen columns.
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("print_log", PrintLog(keys_ignored=["train_terms", "valid_terms"])),
+        ]
 
     @property
     def stopper(self) -> EarlyStopping:

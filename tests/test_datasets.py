@@ -194,8 +194,22 @@ def test_load_fashion_mnist_default_directory(tmp_path, monkeypatch):
     assert "apt-get" not in str(info.value)
 
 
-def test_load_fashion_mnist_default_is_debian_location():
-    assert datasets.FASHION_MNIST_DIR == Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+def test_load_fashion_mnist_reads_the_debian_location_by_default():
+    """Without a path, the loader reads where dataset-fashion-mnist installs."""
+    if not (DEBIAN_FASHION_MNIST / "t10k-labels-idx1-ubyte.gz").is_file():
+        # Not installed: the error names that directory and the package.
+        where = re.escape(str(DEBIAN_FASHION_MNIST))
+        with pytest.raises(FileNotFoundError, match=rf"{where}.*dataset-fashion-mnist"):
+            load_fashion_mnist(subset="test")
+        return
+    X, y = load_fashion_mnist(subset="test")
+    X_there, y_there = load_mnist(DEBIAN_FASHION_MNIST, subset="test")
+    assert X.shape == (10000, 784) and set(np.unique(y)) == set(range(10))
+    np.testing.assert_array_equal(X, X_there)
+    np.testing.assert_array_equal(y, y_there)
 
 
 @pytest.mark.skipif(

@@ -19,6 +19,9 @@ from sklearn.pipeline import Pipeline
 
 from mim_sklearn import MIMEncoder
 
+# Clusters of worker processes: out of the quick lane (make test-fast).
+pytestmark = pytest.mark.distributed
+
 N_SPLITS = 3
 GRID = {"mim__n_components": [2, 5], "mim__prior": ["standard", "mog"]}
 

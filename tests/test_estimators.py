@@ -5,8 +5,9 @@ import re
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
@@ -119,17 +120,21 @@ def test_score_is_a_density_of_the_users_units(estimator_class, digits):
     )
 
 
-def test_score_of_a_row_does_not_depend_on_the_other_rows(
-    small_estimator, digits, monkeypatch
-):
+def test_score_of_a_row_does_not_depend_on_the_other_rows(small_estimator, digits):
     X, _ = digits
     est = small_estimator.fit(X)
-    whole = est.score_samples(X[:50])
-    order = np.random.RandomState(0).permutation(50)
-    np.testing.assert_allclose(est.score_samples(X[:50][order]), whole[order], rtol=1e-5)
-    np.testing.assert_allclose(est.score_samples(X[10:20]), whole[10:20], rtol=1e-5)
-    monkeypatch.setattr("mim_sklearn._base._SCORE_CHUNK_ELEMENTS", 16 * 7)
-    np.testing.assert_allclose(est.score_samples(X[:50]), whole, rtol=1e-5)
+    # score_samples works through the rows in chunks of a few dozen (with
+    # SMALL's 16 importance samples): the 300 rows span several chunks, and
+    # each call below cuts them at other rows, or puts them in other chunks.
+    whole = est.score_samples(X)
+    order = np.random.RandomState(0).permutation(len(X))
+    np.testing.assert_allclose(est.score_samples(X[order]), whole[order], rtol=1e-5)
+    np.testing.assert_allclose(est.score_samples(X[::-1]), whole[::-1], rtol=1e-5)
+    for rows in (slice(7, None), slice(250, 300), slice(10, 20), slice(299, 300)):
+        np.testing.assert_allclose(est.score_samples(X[rows]), whole[rows], rtol=1e-5)
+    # Repeated rows get the same score wherever they fall.
+    repeated = est.score_samples(np.repeat(X[:3], 100, axis=0))
+    np.testing.assert_allclose(repeated, np.repeat(whole[:3], 100), rtol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -176,11 +181,13 @@ def test_convergence_warning_when_max_iter_is_reached(estimator_class, digits):
         estimator_class(**{**SMALL, "max_iter": 3, "n_iter_no_change": 50}).fit(X)
 
 
-def test_verbose_prints_an_epoch_table(estimator_class, digits, capsys):
+def test_verbose_2_prints_an_epoch_table(estimator_class, digits, capsys):
     X, _ = digits
-    estimator_class(**{**SMALL, "max_iter": 2, "verbose": 1}).fit(X)
+    estimator_class(**{**SMALL, "max_iter": 2, "verbose": 2}).fit(X)
     out = capsys.readouterr().out
-    assert re.search(r"epoch\s+beta\s+train_loss\s+valid_loss", out)
+    # The losses, not the objective's terms (those stay in the history).
+    assert re.search(r"^\s+epoch\s+beta\s+train_loss\s+valid_loss\s+dur$", out,
+                     flags=re.M)
     assert len(re.findall(r"^\s+[12]\s", out, flags=re.M)) == 2
 
 
@@ -188,9 +195,32 @@ def test_pipeline_grid_search_over_the_latent_size(digits):
     X, y = digits
     pipe = Pipeline([("mim", MIMEncoder(**{**SMALL, "max_iter": 3})),
                      ("knn", KNeighborsClassifier(5))])
-    search = GridSearchCV(pipe, {"mim__n_components": [2, 5, 10]}, cv=3, n_jobs=2)
+    grid = [2, 5, 10]
+    search = GridSearchCV(pipe, {"mim__n_components": grid}, cv=3, n_jobs=2)
     search.fit(X, y)
-    assert search.best_params_["mim__n_components"] in (2, 5, 10)
-    assert search.best_estimator_.named_steps["mim"].transform(X).shape[1] == (
-        search.best_params_["mim__n_components"]
-    )
+    results = search.cv_results_
+    assert [p["mim__n_components"] for p in results["params"]] == grid
+    # One score per candidate, each well above chance (1 in 10 digits), and
+    # different: each latent size reached its encoder. Measured: 0.31, 0.57
+    # and 0.75 (10 latent dimensions keep more of the class than 2).
+    scores = results["mean_test_score"]
+    assert scores.shape == (3,) and np.all((scores > 0.2) & (scores <= 1.0))
+    assert len(set(scores)) == 3 and scores[0] < scores[2]
+    # The best candidate is the one with the highest mean score.
+    best = int(np.argmax(scores))
+    assert search.best_index_ == best and results["rank_test_score"][best] == 1
+    assert search.best_params_ == {"mim__n_components": grid[best]}
+    assert search.best_score_ == scores[best]
+    # A split's score is what that pipeline scores on that fold, fitted here.
+    train, test = next(StratifiedKFold(3).split(X, y))
+    for i in (0, 2):
+        fold_fit = clone(pipe).set_params(**results["params"][i])
+        fold_fit.fit(X[train], y[train])
+        assert fold_fit.score(X[test], y[test]) == results["split0_test_score"][i]
+    # The refitted pipeline has the chosen latent size, trained on all of X.
+    refitted = search.best_estimator_.named_steps["mim"]
+    assert refitted.n_components == grid[best]
+    codes = refitted.transform(X)
+    assert codes.shape == (300, grid[best])
+    alone = MIMEncoder(**{**SMALL, "max_iter": 3, "n_components": grid[best]}).fit(X)
+    np.testing.assert_array_equal(codes, alone.transform(X))

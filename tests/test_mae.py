@@ -24,6 +24,7 @@ def decoding_mutual_information(est):
     return ksg_mutual_information(X, Z)
 
 
+@pytest.mark.statistical
 @pytest.mark.parametrize("target", [0.4, 0.8, 1.2])
 def test_splitting_the_normal_holds_the_target_information(normal_data, target):
     est = MAEEncoder(target_mutual_info=target, **CAPACITY).fit(normal_data)
@@ -33,11 +34,13 @@ def test_splitting_the_normal_holds_the_target_information(normal_data, target):
     assert decoding_mutual_information(est) == pytest.approx(target, abs=0.2)
 
 
+@pytest.mark.statistical
 def test_a_vae_of_the_same_capacity_finds_the_trivial_solution(normal_data):
     vae = VAEEncoder(**CAPACITY).fit(normal_data)
     assert decoding_mutual_information(vae) < 0.2
 
 
+@pytest.mark.statistical
 def test_changing_the_target_and_continuing_uses_the_new_target(normal_data):
     est = MAEEncoder(target_mutual_info=0.4, warm_start=True, **CAPACITY)
     est.fit(normal_data)
@@ -53,6 +56,7 @@ def decoder_rows(est, z_grid):
         return model.likelihood.log_probabilities(params).exp()[:, 0].numpy()
 
 
+@pytest.mark.statistical
 def test_categorical_decoder_depends_more_on_z_as_the_target_grows():
     X = make_uniform_categorical(2000, random_state=0)
     grid = np.linspace(-2, 2, 9)[:, None]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
-from mim_sklearn import VAEEncoder, load, save
+from mim_sklearn import MAEEncoder, VAEEncoder, load, save
 from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.nn.likelihoods import BernoulliLikelihood
 from mim_sklearn.nn.priors import MixtureOfGaussiansPrior
@@ -34,20 +34,57 @@ def test_every_estimator_with_every_prior(estimator_class, prior, digits):
     assert np.isfinite(X_new).all()
 
 
-@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
-def test_every_estimator_with_every_likelihood(estimator_class, likelihood, digits,
-                                               binary_digits):
-    X = binary_digits if likelihood == "bernoulli" else digits[0]
-    est = estimator_class(**{**ZOO, "likelihood": likelihood}).fit(X)
+def test_every_estimator_with_the_bernoulli_likelihood(estimator_class, binary_digits):
+    X = binary_digits
+    est = estimator_class(**{**ZOO, "likelihood": "bernoulli"}).fit(X)
     decoded = est.inverse_transform(est.transform(X[:5]))
     samples = est.sample(50, random_state=0)
     log_p = est.score_samples(X[:10])
     assert np.isfinite(log_p).all()
-    if likelihood == "bernoulli":
-        # Probabilities from decoding, 0/1 draws, log-probabilities <= 0.
-        assert decoded.min() >= 0 and decoded.max() <= 1
-        assert samples.dtype == np.int64 and set(np.unique(samples)) <= {0, 1}
-        assert np.all(log_p <= 0)
+    # Probabilities from decoding, 0/1 draws, log-probabilities <= 0.
+    assert decoded.min() >= 0 and decoded.max() <= 1
+    assert samples.dtype == np.int64 and set(np.unique(samples)) <= {0, 1}
+    assert np.all(log_p <= 0)
+
+
+# Enough Adam steps (6 an epoch, 120 in all) for a Gaussian model to learn
+# something of the digits: with ZOO's 2 steps an epoch, 16 in all, every
+# estimator stayed at the isotropic Gaussian's score and the mean's RMSE.
+GAUSSIAN = {**ZOO, "batch_size": 32, "learning_rate_init": 0.01, "max_iter": 20,
+            "n_iter_no_change": 20}
+
+
+def test_every_estimator_learns_a_gaussian_model(estimator_class, digits):
+    """Held-out digits: better than the trivial Gaussian models, draws alike.
+
+    The baselines are fitted to the training rows: the per-pixel mean (the
+    reconstruction of a model that learnt nothing) and an isotropic Gaussian
+    (mean and pooled variance: the density of one whose decoder learnt
+    nothing). Measured with random_state 0 to 4 (torch 2.13, CPU): the RMSE
+    was 0.77-0.80 of the mean's, the score 17.5-22 nats above the isotropic
+    Gaussian's -184.8; the mutual autoencoder, which holds 1 nat of
+    information rather than reconstructing, 0.98-0.99 and -1.3 to +1.6 nats,
+    its mutual_info_ 0.91-1.10. Draws: pixel means within 0.09 pooled
+    standard deviations of the data's, their pooled standard deviation
+    0.90-1.16 of the data's (the decoder's means alone: 0.31-0.78).
+    """
+    X, _ = digits
+    train, test = X[:200], X[200:]
+    est = estimator_class(**{**GAUSSIAN, "likelihood": "gaussian"}).fit(train)
+    mean, pooled_std = train.mean(0), np.sqrt(train.var(0).mean())
+
+    draws = est.sample(2000, random_state=0)
+    assert np.abs(draws.mean(0) - mean).mean() < 0.2 * pooled_std
+    assert 0.75 < np.sqrt(draws.var(0).mean()) / pooled_std < 1.35
+
+    if isinstance(est, MAEEncoder):
+        assert est.mutual_info_ == pytest.approx(est.target_mutual_info, abs=0.3)
+        return
+    rmse = np.sqrt(np.mean((est.inverse_transform(est.transform(test)) - test) ** 2))
+    assert rmse < 0.9 * np.sqrt(np.mean((test - mean) ** 2))
+    isotropic = Normal(torch.as_tensor(mean), pooled_std)
+    isotropic_score = isotropic.log_prob(torch.as_tensor(test)).sum(-1).mean().item()
+    assert est.score(test) > isotropic_score + 10
 
 
 def test_every_estimator_with_a_decoded_variance(estimator_class, digits, tmp_path):
@@ -150,8 +187,16 @@ def test_a_training_step_encodes_the_pseudo_inputs_once():
     assert sum(pseudo_input_passes) == 1
     torch.testing.assert_close(shared_loss, loss)
     torch.testing.assert_close(shared_gradient, gradient)
-    # Outside the block the prior follows its pseudo-inputs again.
-    assert model.prior._shared_components is None
+    # Outside the block the prior follows its pseudo-inputs again: moved, they
+    # give the mixture of the posteriors at their new place.
+    with torch.no_grad():
+        model.prior.pseudo_inputs.add_(0.5)
+    means, log_vars = model.encode_inputs(model.prior.pseudo_inputs)
+    components = Independent(Normal(means, (0.5 * log_vars).exp()), 1)
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(3))
+    expected = torch.logsumexp(components.log_prob(z.unsqueeze(1)), dim=1) - np.log(4)
+    torch.testing.assert_close(model.log_p_z(z), expected)
+
 
 @pytest.mark.parametrize("prior", ["mog", "vamp"])
 def test_mim_draws_its_decoder_pairs_from_the_anchor_not_a_learned_prior(prior, digits,

@@ -109,14 +109,38 @@ def test_decoder_sampled_terms_by_hand():
 
 
 def test_mim_objective_is_the_mean_over_both_halves():
-    model, x = _model(), _data()
-    loss, _ = mim_objective(model, x, generator=torch.Generator().manual_seed(4))
+    """The MIM loss from the networks' outputs alone, with the same draws.
 
-    gen = torch.Generator().manual_seed(4)
-    enc = encoder_sampled_terms(model, x, gen)
-    dec = decoder_sampled_terms(model, N_ROWS, gen)
-    by_hand = 0.5 * (-0.5 * sum(enc.values()).mean() - 0.5 * sum(dec.values()).mean())
-    torch.testing.assert_close(loss, by_hand)
+    Encoder-sampled pairs: z = mu(x) + sigma(x) e. Their log q(x) is the
+    one-draw estimate log p(x|z) + log p(z) - log q(z|x) at the same z, so
+    log q(z|x) cancels and the pair's loss is -(log p(x|z) + log p(z)).
+    Decoder-sampled pairs: z ~ N(0, I), x = mu(z) + sigma e', and a fresh
+    z' ~ q(z|x) for log q(x). Each pair's loss is
+    -1/2 (log p(x|z) + log p(z) + log q(z|x) + log q(x)); the objective is
+    the mean of the two halves' means.
+    """
+    model, x = _model(), _data()
+    loss, terms = mim_objective(model, x, generator=torch.Generator().manual_seed(4))
+
+    gen = torch.Generator().manual_seed(4)  # drawn in the order the loss draws
+    q = _by_hand_posterior(model, x)
+    z = q.mean + q.stddev * torch.randn(N_ROWS, N_COMPONENTS, generator=gen)
+    encoder_pairs = -(_by_hand_likelihood(model, z).log_prob(x).sum(-1) + _log_p_z(z))
+
+    z_dec = torch.randn(N_ROWS, N_COMPONENTS, generator=gen)
+    p = _by_hand_likelihood(model, z_dec)
+    x_dec = p.mean + p.stddev * torch.randn(N_ROWS, N_FEATURES, generator=gen)
+    q_dec = _by_hand_posterior(model, x_dec)
+    z_prime = q_dec.mean + q_dec.stddev * torch.randn(N_ROWS, N_COMPONENTS, generator=gen)
+    log_q_x = (_by_hand_likelihood(model, z_prime).log_prob(x_dec).sum(-1)
+               + _log_p_z(z_prime) - q_dec.log_prob(z_prime).sum(-1))
+    decoder_pairs = -0.5 * (p.log_prob(x_dec).sum(-1) + _log_p_z(z_dec)
+                            + q_dec.log_prob(z_dec).sum(-1) + log_q_x)
+
+    torch.testing.assert_close(loss, 0.5 * (encoder_pairs.mean() + decoder_pairs.mean()))
+    # The reported terms are the two halves' log-probabilities.
+    torch.testing.assert_close(terms["enc_log_p_z"], _log_p_z(z))
+    torch.testing.assert_close(terms["dec_log_q_x"], log_q_x)
 
 
 @pytest.mark.parametrize("objective", [mim_objective, amim_objective])

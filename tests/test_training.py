@@ -168,14 +168,14 @@ def test_skorch_progress_bar_counts_the_batches(capsys):
 def test_history_records_the_mean_of_each_term():
     net = _net(callbacks=[("warm_up", WarmUp(1))])
     net.train_epochs(torch.randn(20, 3), 1, MIM)
-    epoch = net.history[-1]
+    epoch = net.history[-1, "train_terms"]
     terms = ["log_p_x_given_z", "log_p_z", "log_q_z_given_x", "log_q_x"]
     # The encoder-sampled pairs' loss is half the negated sum of their terms
     # (with beta = 1 in the first epoch of a one-epoch warm-up, MIM pairs of
     # both kinds count, each half of the batch's loss).
-    enc = -0.5 * sum(epoch[f"train_enc_{t}"] for t in terms)
-    dec = -0.5 * sum(epoch[f"train_dec_{t}"] for t in terms)
-    assert epoch["train_loss"] == pytest.approx(0.5 * (enc + dec), rel=1e-5)
+    enc = -0.5 * sum(epoch[f"enc_{t}"] for t in terms)
+    dec = -0.5 * sum(epoch[f"dec_{t}"] for t in terms)
+    assert net.history[-1, "train_loss"] == pytest.approx(0.5 * (enc + dec), rel=1e-5)
 
 
 def test_verbose_1_shows_a_progress_bar_and_2_the_table(digits, capsys):
