@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # accepts a range (setup.cfg).
 TORCH_PIN := torch==2.13.0
 
-.PHONY: demo test test-fast test-oldest install speed benchmarks-quick docs clean
+.PHONY: demo test test-fast test-oldest install lint speed benchmarks-quick docs clean
 
 $(VENV)/installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,15 @@ $(VENV)/installed: setup.cfg pyproject.toml
 	touch $@
 
 install: $(VENV)/installed
+
+# The linter (setup.cfg's "lint" extra), on top of the above.
+$(VENV)/installed-lint: $(VENV)/installed setup.cfg
+	$(PY) -m pip install --quiet -e ".[lint]"
+	touch $@
+
+# Style: ruff's checks named in pyproject.toml, lines of 88 characters.
+lint: $(VENV)/installed-lint
+	$(PY) -m ruff check .
 
 # The documentation's tools (setup.cfg's "docs" extra), on top of the above.
 $(VENV)/installed-docs: $(VENV)/installed setup.cfg

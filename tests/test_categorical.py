@@ -15,7 +15,8 @@ from .conftest import SMALL
 def codes():
     # Two features with 3 and 5 categories.
     rng = np.random.default_rng(0)
-    return np.column_stack([rng.integers(0, 3, 400), rng.integers(0, 5, 400)]).astype(float)
+    columns = [rng.integers(0, 3, 400), rng.integers(0, 5, 400)]
+    return np.column_stack(columns).astype(float)
 
 
 def test_log_prob_is_the_log_softmax_of_each_features_own_categories():
@@ -62,7 +63,9 @@ def test_score_function_gradient_is_unbiased_on_a_toy_with_an_exact_gradient():
     torch.testing.assert_close(theta.grad, exact, atol=0.03, rtol=0)
 
 
-def test_every_estimator_fits_transforms_scores_and_samples_codes(estimator_class, codes):
+def test_every_estimator_fits_transforms_scores_and_samples_codes(
+    estimator_class, codes
+):
     est = estimator_class(**{**SMALL, "likelihood": "categorical"}).fit(codes)
     assert est.n_categories_.tolist() == [3, 5]
     assert est.transform(codes).shape == (400, SMALL["n_components"])
@@ -93,7 +96,9 @@ def test_codes_unseen_in_fit_are_refused(codes):
     unseen = codes[:3].copy()
     unseen[0, 1] = 5
     for method in (est.transform, est.score_samples, est.partial_fit):
-        with pytest.raises(ValueError, match="Feature 1 holds code 5, but fit saw codes 0 to 4"):
+        with pytest.raises(
+            ValueError, match="Feature 1 holds code 5, but fit saw codes 0 to 4"
+        ):
             method(unseen)
 
 
@@ -104,5 +109,7 @@ def test_categorical_estimators_save_and_load(codes, tmp_path):
     save(est, tmp_path / "m.pt")
     restored = load(tmp_path / "m.pt")
     assert restored.n_categories_.tolist() == [3, 5]
-    np.testing.assert_array_equal(restored.score_samples(codes[:5]), est.score_samples(codes[:5]))
+    np.testing.assert_array_equal(
+        restored.score_samples(codes[:5]), est.score_samples(codes[:5])
+    )
     assert restored.mutual_info_ == est.mutual_info_

@@ -34,7 +34,8 @@ class LaplaceLikelihood(Likelihood):
 
     def sample(self, params, generator):
         uniform = torch.rand(params.shape, generator=generator, device=params.device)
-        return params - torch.sign(uniform - 0.5) * torch.log1p(-2 * (uniform - 0.5).abs())
+        centred = uniform - 0.5
+        return params - torch.sign(centred) * torch.log1p(-2 * centred.abs())
 
 
 class WideNormalPrior(Prior):
@@ -81,7 +82,8 @@ def test_fitting_leaves_the_instance_unbuilt_and_unshared(digits):
 def test_a_custom_likelihood_and_prior_train_and_score(digits):
     X, _ = digits
     # No warm-up: the loss is then one objective from the first epoch on.
-    encoder = MIMEncoder(**{**SMALL, "warmup_epochs": 0}, likelihood=LaplaceLikelihood(),
+    encoder = MIMEncoder(**{**SMALL, "warmup_epochs": 0},
+                         likelihood=LaplaceLikelihood(),
                          prior=WideNormalPrior()).fit(X)
     assert encoder.loss_curve_[-1] < encoder.loss_curve_[0]
     assert np.isfinite(encoder.score(X))
@@ -106,6 +108,7 @@ def test_an_instance_must_be_a_component():
 
 def test_save_asks_for_named_components(digits, tmp_path):
     X, _ = digits
-    encoder = MIMEncoder(**SMALL, prior=MixtureOfGaussiansPrior(n_prior_components=3)).fit(X)
+    prior = MixtureOfGaussiansPrior(n_prior_components=3)
+    encoder = MIMEncoder(**SMALL, prior=prior).fit(X)
     with pytest.raises(ValueError, match="plain values"):
         save(encoder, tmp_path / "encoder.pt")

@@ -283,7 +283,8 @@ def test_make_mixture_random_state_as_make_blobs():
     rng = np.random.RandomState(0)  # an instance advances: two calls differ
     assert not np.array_equal(datasets.make_mixture(50, random_state=rng)[0],
                               datasets.make_mixture(50, random_state=rng)[0])
-    assert not np.array_equal(datasets.make_mixture(50)[0], datasets.make_mixture(50)[0])
+    assert not np.array_equal(datasets.make_mixture(50)[0],
+                              datasets.make_mixture(50)[0])
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -291,7 +292,8 @@ def test_make_mixture_random_state_as_make_blobs():
     ({"n_samples": 2.5}, "n_samples must be an integer >= 1, got 2.5"),
     ({"n_samples": 10, "n_features": 1}, "n_features must be an integer >= 2, got 1"),
     ({"n_samples": 10, "n_centers": 0}, "n_centers must be an integer >= 1, got 0"),
-    ({"n_samples": 10, "cluster_std": -1.0}, "cluster_std must be a finite number >= 0"),
+    ({"n_samples": 10, "cluster_std": -1.0},
+     "cluster_std must be a finite number >= 0"),
     ({"n_samples": 10, "cluster_std": float("nan")}, "cluster_std must be a finite"),
 ])
 def test_make_mixture_rejects_bad_arguments(kwargs, match):
@@ -305,7 +307,9 @@ def test_make_standard_normal():
     X = datasets.make_standard_normal(4000, random_state=0)
     assert X.shape == (4000, 1) and X.dtype == np.float64
     assert kstest(X[:, 0], "norm").pvalue > 0.01
-    np.testing.assert_array_equal(X, datasets.make_standard_normal(4000, random_state=0))
+    np.testing.assert_array_equal(
+        X, datasets.make_standard_normal(4000, random_state=0)
+    )
     with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         datasets.make_standard_normal(-3)
 

@@ -150,7 +150,8 @@ def test_vamp_prior_is_the_mean_of_the_encoder_posteriors_at_its_pseudo_inputs()
 
 
 def test_vamp_pseudo_inputs_are_seen_within_the_bounds_of_bounded_inputs():
-    model = LatentVariableModel(3, 2, (8,), "tanh", likelihood="bernoulli", prior="vamp",
+    model = LatentVariableModel(3, 2, (8,), "tanh", likelihood="bernoulli",
+                                prior="vamp",
                                 prior_options={"n_prior_components": 2})
     model.initialize_prior(torch.tensor([[-3.0, 0.5, 7.0], [0.2, 1.5, 0.0]]))
     clamped = torch.tensor([[0.0, 0.5, 1.0], [0.2, 1.0, 0.0]])
@@ -166,7 +167,9 @@ def test_a_training_step_encodes_the_pseudo_inputs_once():
 
     model = LatentVariableModel(3, 2, (8,), "tanh", prior="vamp",
                                 prior_options={"n_prior_components": 4})
-    model.initialize_prior(torch.randn(4, 3, generator=torch.Generator().manual_seed(0)))
+    model.initialize_prior(
+        torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    )
     x = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
     pseudo_input_passes = []
     model.encoder.register_forward_hook(
@@ -176,7 +179,9 @@ def test_a_training_step_encodes_the_pseudo_inputs_once():
     def loss_and_gradient(shared):
         model.zero_grad()
         with model.shared_prior_pass() if shared else contextlib.nullcontext():
-            loss, _ = mim_objective(model, x, generator=torch.Generator().manual_seed(2))
+            loss, _ = mim_objective(
+                model, x, generator=torch.Generator().manual_seed(2)
+            )
         loss.backward()
         return loss, [p.grad.clone() for p in model.parameters()]
 
@@ -212,8 +217,10 @@ def test_mim_draws_its_decoder_pairs_from_the_anchor_not_a_learned_prior(prior, 
     monkeypatch.setattr(PRIORS[prior], "sample", no_draws)
     anchor_draws = []
     original = LatentVariableModel.sample_anchor
-    monkeypatch.setattr(LatentVariableModel, "sample_anchor",
-                        lambda self, n, g: anchor_draws.append(n) or original(self, n, g))
+    monkeypatch.setattr(
+        LatentVariableModel, "sample_anchor",
+        lambda self, n, g: anchor_draws.append(n) or original(self, n, g),
+    )
     X, _ = digits
     MIMEncoder(**{**ZOO, "max_iter": 2}, prior=prior).fit(X)
     assert anchor_draws and all(n > 0 for n in anchor_draws)
@@ -244,19 +251,28 @@ def test_learned_priors_save_and_load(prior, digits, tmp_path):
     save(est, tmp_path / "m.pt")
     restored = load(tmp_path / "m.pt")
     np.testing.assert_array_equal(restored.sample(5), est.sample(5))
-    np.testing.assert_array_equal(restored.score_samples(X[:5]), est.score_samples(X[:5]))
+    np.testing.assert_array_equal(
+        restored.score_samples(X[:5]), est.score_samples(X[:5])
+    )
 
 
-CONV = {**ZOO, "architecture": "conv", "image_shape": (1, 8, 8), "hidden_layer_sizes": (32,)}
+CONV = {
+    **ZOO,
+    "architecture": "conv",
+    "image_shape": (1, 8, 8),
+    "hidden_layer_sizes": (32,),
+}
 
 
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
-def test_every_estimator_with_the_convolutional_architecture(estimator_class, likelihood,
-                                                             digits, binary_digits):
+def test_every_estimator_with_the_convolutional_architecture(
+    estimator_class, likelihood, digits, binary_digits
+):
     X = binary_digits if likelihood == "bernoulli" else digits[0]
     est = estimator_class(**{**CONV, "likelihood": likelihood}).fit(X)
     assert any(isinstance(m, torch.nn.Conv2d) for m in est.model_.encoder.modules())
-    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in est.model_.decoder.modules())
+    assert any(isinstance(m, torch.nn.ConvTranspose2d)
+               for m in est.model_.decoder.modules())
     Z = est.transform(X)
     assert Z.shape == (300, SMALL["n_components"])
     assert est.inverse_transform(Z).shape == X.shape
@@ -279,9 +295,11 @@ def test_conv_needs_a_matching_image_shape(digits, image_shape, message):
 
 def tiny_architecture(spec):
     """A user-supplied architecture: one hidden layer of 12 ReLU units."""
-    encoder = torch.nn.Sequential(torch.nn.Linear(spec.n_inputs, 12), torch.nn.ReLU(),
+    encoder = torch.nn.Sequential(torch.nn.Linear(spec.n_inputs, 12),
+                                  torch.nn.ReLU(),
                                   torch.nn.Linear(12, 2 * spec.n_components))
-    decoder = torch.nn.Sequential(torch.nn.Linear(spec.n_components, 12), torch.nn.ReLU(),
+    decoder = torch.nn.Sequential(torch.nn.Linear(spec.n_components, 12),
+                                  torch.nn.ReLU(),
                                   torch.nn.Linear(12, spec.n_decoder_outputs))
     return encoder, decoder
 
@@ -295,7 +313,9 @@ def test_a_user_supplied_architecture(estimator_class, digits):
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
     np.testing.assert_array_equal(
-        estimator_class(**{**ZOO, "architecture": tiny_architecture}).fit(X).transform(X),
+        estimator_class(**{**ZOO, "architecture": tiny_architecture})
+        .fit(X)
+        .transform(X),
         est.transform(X),
     )
 

@@ -32,7 +32,8 @@ def test_gaussian_rsample_is_seeded_and_has_the_right_moments():
     )
     assert torch.equal(draws, again)
     torch.testing.assert_close(draws.mean(0), mean, atol=0.02, rtol=0)
-    torch.testing.assert_close(draws.std(0), torch.tensor([1.0, 2.0]), atol=0.02, rtol=0)
+    torch.testing.assert_close(draws.std(0), torch.tensor([1.0, 2.0]),
+                               atol=0.02, rtol=0)
 
 
 def test_initialization_comes_from_the_local_generator():

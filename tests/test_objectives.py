@@ -71,7 +71,8 @@ def test_encoder_sampled_terms_by_hand(prior_weight):
     terms = encoder_sampled_terms(model, x, torch.Generator().manual_seed(1),
                                   prior_weight=prior_weight)
 
-    noise = torch.randn(N_ROWS, N_COMPONENTS, generator=torch.Generator().manual_seed(1))
+    noise = torch.randn(N_ROWS, N_COMPONENTS,
+                        generator=torch.Generator().manual_seed(1))
     q = _by_hand_posterior(model, x)
     z = q.mean + q.stddev * noise
     log_p_x_given_z = _by_hand_likelihood(model, z).log_prob(x).sum(-1)
@@ -131,13 +132,16 @@ def test_mim_objective_is_the_mean_over_both_halves():
     p = _by_hand_likelihood(model, z_dec)
     x_dec = p.mean + p.stddev * torch.randn(N_ROWS, N_FEATURES, generator=gen)
     q_dec = _by_hand_posterior(model, x_dec)
-    z_prime = q_dec.mean + q_dec.stddev * torch.randn(N_ROWS, N_COMPONENTS, generator=gen)
+    z_prime = q_dec.mean + q_dec.stddev * torch.randn(N_ROWS, N_COMPONENTS,
+                                                      generator=gen)
     log_q_x = (_by_hand_likelihood(model, z_prime).log_prob(x_dec).sum(-1)
                + _log_p_z(z_prime) - q_dec.log_prob(z_prime).sum(-1))
     decoder_pairs = -0.5 * (p.log_prob(x_dec).sum(-1) + _log_p_z(z_dec)
                             + q_dec.log_prob(z_dec).sum(-1) + log_q_x)
 
-    torch.testing.assert_close(loss, 0.5 * (encoder_pairs.mean() + decoder_pairs.mean()))
+    torch.testing.assert_close(
+        loss, 0.5 * (encoder_pairs.mean() + decoder_pairs.mean())
+    )
     # The reported terms are the two halves' log-probabilities.
     torch.testing.assert_close(terms["enc_log_p_z"], _log_p_z(z))
     torch.testing.assert_close(terms["dec_log_q_x"], log_q_x)
@@ -149,8 +153,10 @@ def test_in_the_warm_up_the_prior_weighs_beta_against_the_reconstruction(objecti
     -(log p(x|z) + beta log p(z)); MIM's decoder pairs wait for beta = 1."""
     model, x = _model(), _data()
     beta = 0.3
-    loss, terms = objective(model, x, beta=beta, generator=torch.Generator().manual_seed(2))
-    noise = torch.randn(N_ROWS, N_COMPONENTS, generator=torch.Generator().manual_seed(2))
+    loss, terms = objective(model, x, beta=beta,
+                            generator=torch.Generator().manual_seed(2))
+    noise = torch.randn(N_ROWS, N_COMPONENTS,
+                        generator=torch.Generator().manual_seed(2))
     q = _by_hand_posterior(model, x)
     z = q.mean + q.stddev * noise
     by_hand = -(_by_hand_likelihood(model, z).log_prob(x).sum(-1)
@@ -167,9 +173,12 @@ def test_the_warm_up_changes_the_direction_of_the_gradient(objective):
     gradients = []
     for beta in (0.0, 0.999):
         model = _model()
-        loss, _ = objective(model, x, beta=beta, generator=torch.Generator().manual_seed(7))
+        loss, _ = objective(model, x, beta=beta,
+                            generator=torch.Generator().manual_seed(7))
         loss.backward()
-        gradients.append(torch.cat([p.grad.flatten() for p in model.encoder.parameters()]))
+        gradients.append(
+            torch.cat([p.grad.flatten() for p in model.encoder.parameters()])
+        )
     cosine = torch.nn.functional.cosine_similarity(*gradients, dim=0)
     assert cosine < 0.99
 
@@ -178,7 +187,8 @@ def test_vae_objective_is_the_negative_elbo():
     model, x = _model(), _data()
     loss, _ = vae_objective(model, x, generator=torch.Generator().manual_seed(3))
 
-    noise = torch.randn(N_ROWS, N_COMPONENTS, generator=torch.Generator().manual_seed(3))
+    noise = torch.randn(N_ROWS, N_COMPONENTS,
+                        generator=torch.Generator().manual_seed(3))
     q = _by_hand_posterior(model, x)
     z = q.mean + q.stddev * noise
     elbo = (
@@ -203,7 +213,9 @@ def test_decoder_sampled_half_reaches_every_parameter():
     ("categorical", {"n_categories": [2, 4, 3]},
      torch.tensor([[0.0, 3.0, 2.0], [1.0, 0.0, 1.0]])),
 ])
-def test_discrete_decoder_pairs_train_the_encoder_not_the_decoder(likelihood, options, x):
+def test_discrete_decoder_pairs_train_the_encoder_not_the_decoder(
+    likelihood, options, x
+):
     """A decoder trained at its own draws would lower its entropy until it
     saturates; at its detached mean its log-probability has no gradient."""
     model = LatentVariableModel(3, 2, (5,), "tanh", likelihood=likelihood,
@@ -220,7 +232,9 @@ def test_discrete_decoder_pairs_train_the_encoder_not_the_decoder(likelihood, op
     # One-hot or binary inputs give the ordinary log-probability.
     params = model.decode(torch.randn(2, 2, generator=torch.Generator().manual_seed(0)))
     torch.testing.assert_close(
-        model.likelihood.log_prob_of_encoder_input(model.likelihood.encoder_input(x), params),
+        model.likelihood.log_prob_of_encoder_input(
+            model.likelihood.encoder_input(x), params
+        ),
         model.likelihood.log_prob(x, params),
     )
 
@@ -238,7 +252,8 @@ def test_mim_gradient_differs_from_its_encoder_half():
 
 @pytest.mark.parametrize("objective", [mim_objective, amim_objective, vae_objective])
 def test_objectives_report_detached_terms(objective):
-    loss, terms = objective(_model(), _data(), generator=torch.Generator().manual_seed(0))
+    loss, terms = objective(_model(), _data(),
+                            generator=torch.Generator().manual_seed(0))
     assert loss.requires_grad and loss.ndim == 0
     assert terms
     assert all(not t.requires_grad and t.shape == (N_ROWS,) for t in terms.values())

@@ -41,7 +41,8 @@ def test_round_trip_is_bitwise_and_keeps_the_fitted_state(saved, digits):
         assert getattr(restored, name) == getattr(est, name)
     np.testing.assert_array_equal(restored.mean_, est.mean_)
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
-    np.testing.assert_array_equal(restored.score_samples(X[:10]), est.score_samples(X[:10]))
+    np.testing.assert_array_equal(restored.score_samples(X[:10]),
+                                  est.score_samples(X[:10]))
     np.testing.assert_array_equal(restored.sample(4), est.sample(4))
 
 

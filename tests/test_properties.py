@@ -70,7 +70,8 @@ _OVERFLOWING_CENTRING = np.array(
 
 
 @PROPERTY_SETTINGS
-@given(data_and_estimator(elements=st.floats(allow_nan=False, allow_infinity=False, width=32)))
+@given(data_and_estimator(
+    elements=st.floats(allow_nan=False, allow_infinity=False, width=32)))
 @example((_OVERFLOWING_CENTRING, MIMEncoder(
     n_components=1, hidden_layer_sizes=[], batch_size=1, max_iter=2, warmup_epochs=0,
     n_importance_samples=1, early_stopping=False, device="cpu", random_state=0)))

@@ -139,7 +139,8 @@ def test_keyboard_interrupt_after_the_warm_up_keeps_the_best_weights(digits,
     monkeypatch.setattr(LatentNet, "train_step", interrupt_in_epoch_7)
     est = MIMEncoder(**AFTER_WARM_UP)
     best = reference.net_.restored_epoch
-    with pytest.warns(UserWarning, match=f"keeps the weights of epoch {best}, the best"):
+    with pytest.warns(UserWarning,
+                      match=f"keeps the weights of epoch {best}, the best"):
         est.fit(X)
     assert est.n_iter_ == 6
     assert_same_state(model_state(est), model_state(reference))
@@ -148,7 +149,8 @@ def test_keyboard_interrupt_after_the_warm_up_keeps_the_best_weights(digits,
 @pytest.mark.parametrize(
     "X, error, message",
     [
-        (np.array([["a", "b"], ["c", "d"]], dtype=object), ValueError, "could not convert"),
+        (np.array([["a", "b"], ["c", "d"]], dtype=object), ValueError,
+         "could not convert"),
         (np.ones((5, 2)) + 1j, ValueError, "Complex data not supported"),
         (sp.random(5, 3, density=0.5, format="csr", random_state=0), TypeError,
          "dense data is required"),
@@ -224,12 +226,16 @@ def test_large_inputs_are_processed_in_bounded_chunks(monkeypatch):
 
 
 @pytest.mark.parametrize("device", ["cuda", f"cuda:{torch.cuda.device_count()}"])
-def test_a_missing_device_is_a_value_error_that_names_the_available_ones(device, digits):
+def test_a_missing_device_is_a_value_error_that_names_the_available_ones(
+    device, digits
+):
     X, _ = digits
     est = MIMEncoder(**{**SMALL, "device": device})
     if device == "cuda" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    with pytest.raises(ValueError, match=r"not available .*\(available: cpu.*device='auto'"):
+    with pytest.raises(
+        ValueError, match=r"not available .*\(available: cpu.*device='auto'"
+    ):
         est.fit(X)
     assert not hasattr(est, "net_")
 

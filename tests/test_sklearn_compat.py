@@ -20,7 +20,8 @@ from skorch.exceptions import DeviceWarning
 from .conftest import ESTIMATORS, SMALL
 
 # The settings the issue names: a real model, trained for a few epochs.
-CHECK_SETTINGS = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, device="cpu")
+CHECK_SETTINGS = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0,
+                      device="cpu")
 
 
 # Every check must pass: none is declared as an expected failure.
@@ -106,7 +107,9 @@ def test_pickle_and_joblib_round_trips_are_bitwise(small_estimator, digits, tmp_
         np.testing.assert_array_equal(restored.sample(5), est.sample(5))
 
 
-def test_the_estimator_keeps_tensors_only_inside_the_torch_model(small_estimator, digits):
+def test_the_estimator_keeps_tensors_only_inside_the_torch_model(
+    small_estimator, digits
+):
     X, _ = digits
     est = small_estimator.fit(X)
     outside_the_net = {k: v for k, v in vars(est).items() if k != "net_"}

@@ -4,7 +4,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-
 from skorch.callbacks import Callback
 from skorch.callbacks import ProgressBar as SkorchProgressBar
 
@@ -53,8 +52,10 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 
     def scripted_epoch(iterator, training, prefix, step_fn, **kwargs):
         if training:  # real training step, so the weights change every epoch
-            LatentNet.run_single_epoch(net, iterator, training, prefix, step_fn, **kwargs)
-            snapshots.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+            LatentNet.run_single_epoch(net, iterator, training, prefix, step_fn,
+                                       **kwargs)
+            state = net.module_.state_dict()
+            snapshots.append({k: v.clone() for k, v in state.items()})
         else:
             net.history.record("valid_loss", next(losses))
 
