@@ -266,6 +266,8 @@ class BaseLatentEncoder(
                 if likelihood.categories is None
                 else np.asarray(likelihood.categories, dtype=np.int64)
             )
+        elif hasattr(self, "n_categories_"):  # left by an earlier, categorical fit
+            del self.n_categories_
         likelihood.check_data(X)
         if likelihood.scales_input:
             self.mean_, self.scale_ = fit_scaling(chunks, self.scaling)
@@ -279,16 +281,10 @@ class BaseLatentEncoder(
         """A fresh, unbuilt likelihood from the parameters (a copy of an
         instance, so that fitting never changes the parameter)."""
         if isinstance(self.likelihood, Likelihood):
-            likelihood = copy.deepcopy(self.likelihood)
-        elif self.likelihood == "gaussian":
-            likelihood = LIKELIHOODS["gaussian"](variance=self.decoder_variance)
-        else:
-            likelihood = LIKELIHOODS[self.likelihood]()
-        if isinstance(likelihood, CategoricalLikelihood) and hasattr(
-            self, "n_categories_"
-        ):
-            likelihood.categories = self.n_categories_.tolist()
-        return likelihood
+            return copy.deepcopy(self.likelihood)
+        if self.likelihood == "gaussian":
+            return LIKELIHOODS["gaussian"](variance=self.decoder_variance)
+        return LIKELIHOODS[self.likelihood]()
 
     def _new_prior(self) -> Prior:
         """A fresh, unbuilt prior from the parameters (see :meth:`_new_likelihood`)."""
@@ -330,12 +326,15 @@ class BaseLatentEncoder(
                 "hidden_layer_sizes must be a sequence of positive integers such "
                 f"as (128, 128), got {self.hidden_layer_sizes!r}."
             )
+        likelihood = self._new_likelihood()
+        if isinstance(likelihood, CategoricalLikelihood):  # as fit counted them
+            likelihood.categories = self.n_categories_.tolist()
         model = LatentVariableModel(
             n_features=n_features,
             n_components=self.n_components,
             hidden_layer_sizes=tuple(hidden.tolist()),
             activation=self.activation,
-            likelihood=self._new_likelihood(),
+            likelihood=likelihood,
             prior=self._new_prior(),
             architecture=self.architecture,
             image_shape=None if self.image_shape is None else tuple(self.image_shape),

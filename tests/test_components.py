@@ -9,6 +9,7 @@ from sklearn.base import clone
 
 from mim_sklearn import MIMEncoder, VAEEncoder, save
 from mim_sklearn.nn import (
+    CategoricalLikelihood,
     GaussianLikelihood,
     Likelihood,
     MixtureOfGaussiansPrior,
@@ -112,3 +113,25 @@ def test_save_asks_for_named_components(digits, tmp_path):
     encoder = MIMEncoder(**SMALL, prior=prior).fit(X)
     with pytest.raises(ValueError, match="plain values"):
         save(encoder, tmp_path / "encoder.pt")
+
+
+def test_a_refit_counts_the_categories_of_its_own_data():
+    codes = np.random.default_rng(0).integers(0, 3, size=(60, 4)).astype(float)
+    encoder = MIMEncoder(**SMALL, likelihood="categorical").fit(codes)
+    np.testing.assert_array_equal(encoder.n_categories_, [3, 3, 3, 3])
+    wider = codes.copy()
+    wider[0, 1] = 5
+    encoder.fit(wider)  # a new fit: categories from this data, not the last
+    np.testing.assert_array_equal(encoder.n_categories_, [3, 6, 3, 3])
+    encoder.set_params(likelihood="gaussian").fit(codes)
+    assert not hasattr(encoder, "n_categories_")
+
+
+def test_categories_given_to_the_likelihood_bound_the_codes():
+    codes = np.random.default_rng(0).integers(0, 3, size=(60, 2)).astype(float)
+    likelihood = CategoricalLikelihood(n_categories=[4, 3])
+    encoder = MIMEncoder(**SMALL, likelihood=likelihood).fit(codes)
+    np.testing.assert_array_equal(encoder.n_categories_, [4, 3])
+    assert likelihood.n_features is None  # the parameter stays unbuilt
+    with pytest.raises(ValueError, match="fit saw codes 0 to 2 only"):
+        encoder.transform(np.array([[0.0, 3.0]]))
