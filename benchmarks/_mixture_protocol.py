@@ -72,7 +72,7 @@ SETTING_LABELS = {
     "decoder_variance": "decoder variance", "batch_size": "batch size",
     "learning_rate_init": "learning rate", "warmup_epochs": "warm-up epochs",
     "n_iter_no_change": "patience (epochs)", "device": "device",
-    "train_rows": "training images", "test_rows": "test rows",
+    "train_rows": "training rows", "test_rows": "test rows",
     "scored_rows": "test rows scored (NLL)", "max_iter": "max epochs",
     "seeds": "seeds planned", "wall_s": "wall time (s)",
 }

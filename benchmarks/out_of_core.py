@@ -153,16 +153,17 @@ def run_case(name, X, y, X_test, y_test, settings, score_rows, folder) -> list[d
 def results_tables(results: dict) -> list[dict]:
     """The documentation's tables of the results that ``main`` measures."""
     # The settings of both cases, by key.
-    labels = {"train_rows": "training images", "test_rows_knn": "test images (5-NN)",
-              "test_rows_scored": "test images scored", "test_rows": "test rows",
+    labels = {"train_rows": "training rows", "test_rows_knn": "test rows (5-NN)",
+              "test_rows_scored": "test rows scored", "test_rows": "test rows",
               "n_components": "n_components",
-              "n_importance_samples": "n importance samples", "device": "device",
-              "random_state": "random state", "scaling": "scaling",
-              "n_epochs": "n epochs", "chunk_rows": "chunk rows"}
+              "n_importance_samples": "importance draws per row (score)",
+              "device": "device", "random_state": "random_state",
+              "scaling": "scaling", "n_epochs": "epochs",
+              "chunk_rows": "rows per chunk"}
     return [
-        settings_table("Mnist", labels, results["mnist"]),
-        settings_table("Digits", labels, results["digits"]),
-        table("Results", {
+        settings_table("MNIST: setup", labels, results["mnist"]),
+        settings_table("Digits: setup", labels, results["digits"]),
+        table("fit against epochs of partial_fit over chunks", {
             "data": "data", "scaling": "scaling", "training": "training",
             "epochs": "epochs", "heldout_loglik": "held-out log-likelihood",
             "knn5_test_accuracy": "5-NN test accuracy", "train_s": "training (s)",

@@ -209,23 +209,22 @@ def results_tables(results: dict) -> list[dict]:
             "max_iter": "max epochs", "warmup_epochs": "warm-up epochs",
             "n_iter_no_change": "patience (epochs)", "early_stopping": "early stopping",
             "validation_fraction": "validation fraction",
-            "n_importance_samples": "n importance samples", "device": "device"},
+            "n_importance_samples": "importance draws per row", "device": "device"},
             results["settings"]),
         table("Test-set measures beside the paper's Fig. 3 (mean ± s.d. over seeds)", {
             **fit, "n_seeds": "seeds",
-            "mi_ksg": labels["mi_ksg"], "mi_ksg_paper": "paper",
-            "nll_one_draw": labels["nll_one_draw"], "nll_one_draw_paper": "paper",
-            "nll": labels["nll"],
-            "recon_distance": labels["recon_distance"], "recon_distance_paper": "paper",
-            "rmse": labels["rmse"],
-            "knn5_sampled": labels["knn5_sampled"], "knn5_sampled_paper": "paper",
-            "knn5": labels["knn5"]}, results["beside_paper"]),
-        # Labelled by summarise's keys in words, as the page has always shown them.
+            **{key: column
+               for name in MEASURES
+               for key, column in ((name, labels[name]),
+                                   (f"{name}_paper", f"{labels[name]}: paper"))
+               if key in results["beside_paper"][0]}}, results["beside_paper"]),
         table("Means and standard deviations over seeds", {
             **fit, "n_seeds": "seeds",
-            **{f"{name}_{stat}": f"{name.replace('_', ' ')} {stat}"
-               for name in MEASURES for stat in ("mean", "std")},
-            **{f"{name}_paper": "paper" for name in PAPER}}, results["summary"]),
+            **{f"{name}_{stat}": f"{labels[name]}: {word}"
+               for name in MEASURES
+               for stat, word in (("mean", "mean"), ("std", "s.d."))},
+            **{f"{name}_paper": f"{labels[name]}: paper" for name in PAPER}},
+            results["summary"]),
         table("Each fit", {**fit, "seed": "random_state", "epochs": "epochs",
                            "fit_s": "fit (s)", **labels}, results["runs"]),
     ]
