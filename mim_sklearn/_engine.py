@@ -226,7 +226,10 @@ class ProgressBar(Callback):
     def on_train_begin(self, net, epochs: int = 1, batches_per_epoch: int = 1,
                        **kwargs) -> None:
         self.batches_per_epoch_ = max(1, batches_per_epoch)
+        # A partial_fit call is one epoch: its bar goes when it is done, so
+        # that a loop over chunks does not leave a bar per chunk behind.
         self.bar_ = tqdm(total=epochs, unit="epoch", dynamic_ncols=True,
+                         leave=epochs > 1,
                          bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} "
                          "[{elapsed}<{remaining}{postfix}]")
 

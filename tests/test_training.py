@@ -188,3 +188,17 @@ def test_verbose_1_shows_a_progress_bar_and_2_the_table(digits, capsys):
     MIMEncoder(**{**SMALL, "max_iter": 3, "verbose": 2}).fit(X)
     captured = capsys.readouterr()
     assert "train_loss" in captured.out and "3.0/3" not in captured.err
+
+
+def test_a_partial_fit_bar_does_not_stay(digits, capsys):
+    X, _ = digits
+    encoder = MIMEncoder(**{**SMALL, "verbose": 1})
+    encoder.partial_fit(X)
+    encoder.partial_fit(X)
+    err = capsys.readouterr().err
+    # Each call drew its bar and cleared it: the last line is blank.
+    assert "1.0/1 " in err and err.rstrip("\n").split("\r")[-1].strip() == ""
+    # A fit's bar stays, ending on its last epoch.
+    MIMEncoder(**{**SMALL, "max_iter": 2, "early_stopping": False,
+                  "verbose": 1}).fit(X)
+    assert capsys.readouterr().err.rstrip("\n").split("\r")[-1].startswith("100%")
