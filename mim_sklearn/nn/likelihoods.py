@@ -493,7 +493,7 @@ class BernoulliLikelihood(Likelihood):
         torch.Tensor of shape (..., n_features)
             The probability of each feature of each row.
         """
-        return torch.sigmoid(params)
+        return self.reconstruction(params)
 
     def log_prob_of_encoder_input(
         self, inputs: torch.Tensor, params: torch.Tensor
