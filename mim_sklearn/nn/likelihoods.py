@@ -55,6 +55,25 @@ class Likelihood(nn.Module, abc.ABC):
     ----------
     n_features : int or None, default=None
         Dimension of x; None leaves the likelihood to be built later.
+
+    Examples
+    --------
+    A Gaussian of unit variance, as a subclass of one's own:
+
+    >>> class UnitGaussian(Likelihood):
+    ...     def n_outputs(self):
+    ...         return self.n_features
+    ...     def log_prob(self, x, params):
+    ...         return -0.5 * ((x - params) ** 2 + 1.8378770664).sum(-1)
+    ...     def reconstruction(self, params):
+    ...         return params
+    ...     def sample(self, params, generator):
+    ...         noise = torch.randn(params.shape, generator=generator)
+    ...         return params + noise
+    >>> likelihood = UnitGaussian()  # unbuilt: a model sizes it
+    >>> likelihood.build(3)
+    >>> likelihood.log_prob(torch.zeros(2, 3), torch.zeros(2, 3)).shape
+    torch.Size([2])
     """
 
     #: Whether x is discrete: draws carry no gradient.

@@ -465,6 +465,13 @@ class LatentVariableModel(nn.Module):
         -------
         torch.Tensor of shape (..., n_features)
             One decoded row for each code.
+
+        Examples
+        --------
+        >>> model = LatentVariableModel(4, 2, (8,), "tanh", likelihood="bernoulli")
+        >>> x = model.reconstruct(torch.zeros(3, 2))  # probabilities
+        >>> x.shape, bool(((x > 0) & (x < 1)).all())
+        (torch.Size([3, 4]), True)
         """
         return self.likelihood.reconstruction(self.decode(z))
 
@@ -485,6 +492,14 @@ class LatentVariableModel(nn.Module):
         -------
         torch.Tensor of shape (..., n_features)
             One draw for each code.
+
+        Examples
+        --------
+        >>> model = LatentVariableModel(4, 2, (8,), "tanh", likelihood="bernoulli")
+        >>> generator = torch.Generator().manual_seed(0)
+        >>> x = model.sample_x_given_z(torch.zeros(3, 2), generator)
+        >>> x.shape, bool(((x == 0) | (x == 1)).all())  # 0/1 draws
+        (torch.Size([3, 4]), True)
         """
         return self.likelihood.sample(self.decode(z), generator)
 

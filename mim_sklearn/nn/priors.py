@@ -34,6 +34,21 @@ class Prior(nn.Module, abc.ABC):
     ----------
     n_components : int or None, default=None
         Dimension of z; None leaves the prior to be built by the model.
+
+    Examples
+    --------
+    N(0, 4 I), as a subclass of one's own:
+
+    >>> class WideNormal(Prior):
+    ...     def log_prob(self, z):
+    ...         return torch.distributions.Normal(0.0, 2.0).log_prob(z).sum(-1)
+    ...     def sample(self, n_samples, generator):
+    ...         shape = (n_samples, self.n_components)
+    ...         return 2.0 * torch.randn(shape, generator=generator)
+    >>> prior = WideNormal()  # unbuilt: a model sizes it
+    >>> prior.build(2)
+    >>> prior.log_prob(prior.sample(5, torch.Generator().manual_seed(0))).shape
+    torch.Size([5])
     """
 
     def __init__(self, n_components: int | None = None) -> None:
