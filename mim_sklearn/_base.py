@@ -159,14 +159,7 @@ class BaseLatentEncoder(
             The fitted estimator itself.
         """
         continuing = self.warm_start and hasattr(self, "net_")
-        X = validate_data(
-            self,
-            X,
-            **INPUT_FORMAT,
-            ensure_min_samples=2,
-            reset=not continuing,
-        )
-        check_float32_range(X)
+        X = self._validated_training_rows(X, reset=not continuing)
         rng = check_random_state(self.random_state)
         if continuing:
             self._check_likelihood_data(X)
@@ -209,7 +202,7 @@ class BaseLatentEncoder(
             The updated estimator itself.
         """
         first_call = not hasattr(self, "net_")
-        X = self._validated_batch(X, first_call)
+        X = self._validated_training_rows(X, reset=first_call)
         if first_call:
             self._initialize(X, check_random_state(self.random_state))
         else:
@@ -228,20 +221,24 @@ class BaseLatentEncoder(
         is trained: every later ``partial_fit`` call continues from here.
         """
         chunks = iter(chunks)
-        first = self._validated_batch(next(chunks), first_call=True)
-        rest = (self._validated_batch(chunk, first_call=False) for chunk in chunks)
+        first = self._validated_training_rows(next(chunks), reset=True)
+        rest = (self._validated_training_rows(chunk, reset=False) for chunk in chunks)
         self._initialize(
             first, check_random_state(self.random_state), itertools.chain([first], rest)
         )
 
-    def _validated_batch(self, X, first_call: bool) -> np.ndarray:
-        """Validate a ``partial_fit`` batch; the first one sets the features."""
+    def _validated_training_rows(self, X, reset: bool) -> np.ndarray:
+        """Validate training data; with ``reset`` it sets the features.
+
+        Used for ``fit``'s X, each ``partial_fit`` batch and the rows of a
+        user's validation set (``reset=False``).
+        """
         X = validate_data(
             self,
             X,
             **INPUT_FORMAT,
-            ensure_min_samples=2 if first_call else 1,
-            reset=first_call,
+            ensure_min_samples=2 if reset else 1,
+            reset=reset,
         )
         check_float32_range(X)
         return X
