@@ -4,8 +4,9 @@ __version__ = "0.1.0"
 
 from ._estimators import AMIMEncoder, MAEEncoder, MIMEncoder, VAEEncoder  # noqa: E402
 from ._persistence import load, save  # noqa: E402
+from .impute import LatentImputer  # noqa: E402
 
 __all__ = [
-    "AMIMEncoder", "MAEEncoder", "MIMEncoder", "VAEEncoder", "__version__", "load",
-    "save",
+    "AMIMEncoder", "LatentImputer", "MAEEncoder", "MIMEncoder", "VAEEncoder",
+    "__version__", "load", "save",
 ]

@@ -28,16 +28,28 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._device import as_device_tensor, resolve_device
 from ._engine import build_net
 from ._inference import SCORE_CHUNK_ELEMENTS, TRANSFORM_CHUNK_ROWS, map_rows
-from ._validation import INPUT_FORMAT, check_float32_range, fit_scaling
+from ._tabular import DEFAULT_LIKELIHOODS, TableSchema, is_dataframe
+from ._validation import (
+    DATA_FORMAT,
+    INPUT_FORMAT,
+    check_float32_range,
+    fit_scaling,
+    summarize,
+)
 from .exceptions import TrainingDivergedError
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
 from .nn.architectures import ARCHITECTURES
-from .nn.likelihoods import CategoricalLikelihood, Likelihood, category_counts
+from .nn.likelihoods import CategoricalLikelihood, Likelihood, MixedLikelihood
 from .nn.priors import Prior
 from .objectives import Objective
 
@@ -46,6 +58,45 @@ _MAX_SEED = 2**31 - 1
 
 def _seed(random_state) -> int:
     return int(check_random_state(random_state).randint(_MAX_SEED))
+
+
+def _checked_weights(
+    sample_weight, X: np.ndarray, name: str = "sample_weight", rows: str = "X"
+) -> np.ndarray | None:
+    """One finite, non-negative weight per row of X, not all zero (float64).
+
+    scikit-learn's check, with a message that says what the weights must be;
+    None stays None.
+    """
+    if sample_weight is None:
+        return None
+    try:
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not weights.any():  # older scikit-learn lets all zeros through
+            raise ValueError("All the weights are zero.")
+    except ValueError as error:
+        raise ValueError(
+            f"{name} must give each of the {X.shape[0]} rows of {rows} a finite, "
+            f"non-negative weight, and some row a positive one. {error}"
+        ) from error
+    return weights
+
+
+def _unit_mean(weights: np.ndarray | None, *parts: np.ndarray) -> np.ndarray | None:
+    """Scale a copy of ``weights`` to mean 1 over each part of the rows.
+
+    All rows are one part when no part is given. Scaling every weight by a
+    constant then changes nothing, and unit weights train exactly as no
+    weights; None stays None.
+    """
+    if weights is None:
+        return None
+    scaled = weights.copy()
+    for rows in parts or (slice(None),):
+        scaled[rows] /= scaled[rows].mean()
+    return scaled
 
 
 class BaseLatentEncoder(
@@ -62,11 +113,11 @@ class BaseLatentEncoder(
         "activation": [StrOptions(set(ACTIVATIONS))],
         "architecture": [StrOptions(set(ARCHITECTURES)), callable],
         "image_shape": ["array-like", None],
-        "likelihood": [StrOptions(set(LIKELIHOODS)), Likelihood],
+        "likelihood": [StrOptions({"auto", *LIKELIHOODS}), Likelihood, dict],
         "decoder_variance": [StrOptions({"shared", "decoded"})],
         "prior": [StrOptions(set(PRIORS)), Prior],
         "n_prior_components": [Interval(Integral, 1, None, closed="left")],
-        "scaling": [StrOptions({"global", "feature"})],
+        "scaling": [StrOptions({"auto", "global", "feature"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -81,6 +132,7 @@ class BaseLatentEncoder(
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     def __init__(
@@ -91,11 +143,11 @@ class BaseLatentEncoder(
         activation="tanh",
         architecture="mlp",
         image_shape=None,
-        likelihood="gaussian",
+        likelihood="auto",
         decoder_variance="shared",
         prior="standard",
         n_prior_components=100,
-        scaling="global",
+        scaling="auto",
         max_iter=200,
         batch_size=160,
         learning_rate_init=1e-3,
@@ -110,6 +162,7 @@ class BaseLatentEncoder(
         warm_start=False,
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -135,6 +188,7 @@ class BaseLatentEncoder(
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def _objective(self) -> Objective:
         """What this estimator trains, from its current parameters."""
@@ -143,8 +197,11 @@ class BaseLatentEncoder(
     # ----------------------------------------------------------------- fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the model on X, with early stopping on a held-out split.
+    def fit(self, X, y=None, sample_weight=None, X_val=None, sample_weight_val=None):
+        """Train the model on X, with early stopping on held-out rows.
+
+        The held-out rows are a random ``validation_fraction`` of X's rows, or
+        your own ``X_val``.
 
         Parameters
         ----------
@@ -152,21 +209,54 @@ class BaseLatentEncoder(
             Training data, in its own units: it is scaled internally.
         y : None
             Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row's loss: finite, non-negative and not all zero.
+            The weights are scaled to mean 1 over the training rows, so that
+            scaling them all by a constant changes nothing and unit weights
+            train as no weights; the held-out rows of the random split keep
+            theirs (scaled to mean 1 over them) in the validation loss. None
+            weighs every row 1.
+        X_val : array-like of shape (n_val_samples, n_features), default=None
+            Your own validation set for early stopping, such as the latest
+            rows of time-ordered data: early stopping monitors the loss on
+            ``X_val``, all of X is used for training and
+            ``validation_fraction`` is ignored. Needs ``early_stopping=True``.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weight of each row of ``X_val`` in the validation loss (scaled to
+            mean 1, checked as ``sample_weight``); needs ``X_val``.
 
         Returns
         -------
         object
             The fitted estimator itself.
         """
+        if X_val is None and sample_weight_val is not None:
+            raise ValueError(
+                "sample_weight_val weighs the rows of X_val: pass X_val with it, "
+                "or leave it out."
+            )
+        if X_val is not None and not self.early_stopping:
+            raise ValueError(
+                "X_val is the early-stopping set, but early_stopping=False: set "
+                "early_stopping=True to stop on the loss on X_val, or leave "
+                "X_val out."
+            )
         continuing = self.warm_start and hasattr(self, "net_")
         X = self._validated_training_rows(X, reset=not continuing)
+        weights = _checked_weights(sample_weight, X)
         rng = check_random_state(self.random_state)
         if continuing:
             self._check_likelihood_data(X)
         else:
-            self._initialize(X, rng)
-        train_rows = valid_rows = None
-        if self.early_stopping:
+            self._initialize(X, rng, weights=weights)
+        train_rows = valid_rows = valid_weights = None
+        if X_val is not None:
+            X_val = self._validated_training_rows(X_val, reset=False)
+            self._check_likelihood_data(X_val)
+            valid_weights = _unit_mean(
+                _checked_weights(sample_weight_val, X_val, "sample_weight_val", "X_val")
+            )
+        elif self.early_stopping:
             order = rng.permutation(X.shape[0])
             n_valid = max(1, round(self.validation_fraction * X.shape[0]))
             if n_valid >= X.shape[0]:
@@ -176,11 +266,33 @@ class BaseLatentEncoder(
                     "early_stopping=False."
                 )
             train_rows, valid_rows = order[n_valid:], order[:n_valid]
-        self._train(X, self.max_iter, train_rows, valid_rows, stop_early=True)
+            if weights is not None and not (
+                weights[train_rows].any() and weights[valid_rows].any()
+            ):
+                raise ValueError(
+                    "sample_weight is zero on all the training rows or on all "
+                    f"the {n_valid} held-out rows of the random split "
+                    f"(validation_fraction={self.validation_fraction}): give more "
+                    "rows a positive weight, change random_state, or pass your "
+                    "own X_val."
+                )
+        # Mean 1 over the training rows and, apart, over the held-out rows.
+        parts = () if train_rows is None else (train_rows, valid_rows)
+        weights = _unit_mean(weights, *parts)
+        self._train(
+            X,
+            self.max_iter,
+            train_rows,
+            valid_rows,
+            weights=weights,
+            X_valid=X_val,
+            valid_weights=valid_weights,
+            stop_early=True,
+        )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one pass over X, keeping the optimizer state.
 
         The first call initialises the model (and the scaling, from this
@@ -195,6 +307,12 @@ class BaseLatentEncoder(
             A batch of training data.
         y : None
             Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row's loss, used as given: finite, non-negative and
+            not all zero. Unlike ``fit``, which scales the weights to mean 1
+            over all of its training rows, a call sees one batch of the data
+            and no global set to normalise over, so give the batches weights
+            on one common scale. None weighs every row 1.
 
         Returns
         -------
@@ -203,11 +321,12 @@ class BaseLatentEncoder(
         """
         first_call = not hasattr(self, "net_")
         X = self._validated_training_rows(X, reset=first_call)
+        weights = _checked_weights(sample_weight, X)
         if first_call:
-            self._initialize(X, check_random_state(self.random_state))
+            self._initialize(X, check_random_state(self.random_state), weights=weights)
         else:
             self._check_likelihood_data(X)
-        self._train(X, 1, stop_early=False)
+        self._train(X, 1, weights=weights, stop_early=False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -233,13 +352,33 @@ class BaseLatentEncoder(
         Used for ``fit``'s X, each ``partial_fit`` batch and the rows of a
         user's validation set (``reset=False``).
         """
-        X = validate_data(
-            self,
-            X,
-            **INPUT_FORMAT,
-            ensure_min_samples=2 if reset else 1,
-            reset=reset,
+        return self._validated_rows(
+            X, reset=reset, ensure_min_samples=2 if reset else 1
         )
+
+    def _validated_rows(self, X, *, reset: bool, ensure_min_samples: int = 1):
+        """X as the float array the model reads (NaN where values are missing).
+
+        A DataFrame given to ``fit`` sets the table's columns (their kinds,
+        dtypes and categories; see :mod:`._tabular`), which later DataFrames
+        must have; other input is validated as an array of numbers.
+        """
+        if reset:
+            self._table = None
+        if is_dataframe(X) and (reset or getattr(self, "_table", None) is not None):
+            # Names and number of columns, as scikit-learn checks them.
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if reset:
+                self._table = TableSchema.from_frame(X)
+            X = check_array(
+                self._table.to_array(X), **DATA_FORMAT,
+                ensure_min_samples=ensure_min_samples,
+            )
+        else:
+            X = validate_data(
+                self, X, **DATA_FORMAT, ensure_min_samples=ensure_min_samples,
+                reset=reset,
+            )
         check_float32_range(X)
         return X
 
@@ -248,40 +387,142 @@ class BaseLatentEncoder(
         X: np.ndarray,
         rng: np.random.RandomState,
         chunks: Iterable[np.ndarray] | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
         """Build the scaling, the model and the training engine.
 
-        The scaling (or the categories) comes from X, or from ``chunks``
-        when given: all of the training data, of which X is a part.
+        The scaling, the categories and the columns with missing values
+        come from X, or from ``chunks`` when given: all of the training
+        data, of which X is a part, read once. The scaling's moments weigh
+        X's rows by ``weights``, when given (not with ``chunks``).
         """
         self.device_ = resolve_device(self.device)
-        chunks = [X] if chunks is None else chunks
+        self._column_likelihoods = self._choose_column_likelihoods(X.shape[1])
+        for name in ("n_categories_",):  # left by an earlier, categorical fit
+            self.__dict__.pop(name, None)
         likelihood = self._new_likelihood()
-        if isinstance(likelihood, CategoricalLikelihood):
-            self.n_categories_ = (
-                np.max([category_counts(c) for c in chunks], axis=0)
-                if likelihood.categories is None
-                else np.asarray(likelihood.categories, dtype=np.int64)
+        summary = summarize(
+            [X] if chunks is None else chunks,
+            lambda rows: self._check_likelihood_data(rows, likelihood),
+            weights,
+        )
+        never_observed = np.flatnonzero(summary.n_observed == 0)
+        if never_observed.size:
+            raise ValueError(
+                f"Feature(s) {self._feature_labels(never_observed)} have no "
+                "observed value in the training data (all missing); drop them."
             )
-        elif hasattr(self, "n_categories_"):  # left by an earlier, categorical fit
-            del self.n_categories_
-        likelihood.check_data(X)
-        if likelihood.scales_input:
-            self.mean_, self.scale_ = fit_scaling(chunks, self.scaling)
-        else:  # X is used as it is
-            self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        coded = self._coded_features(likelihood, X.shape[1])
+        if coded.any():
+            counts = summary.n_codes.copy()
+            counts[~coded] = 0
+            if self._table is not None:  # a category unseen in X still counts
+                counts = np.maximum(counts, self._table.n_categories)
+            if isinstance(likelihood, CategoricalLikelihood) and (
+                likelihood.categories is not None
+            ):
+                counts = np.asarray(likelihood.categories)
+            self.n_categories_ = counts.astype(np.int64)
+        scaling = self.scaling
+        if scaling == "auto":  # a table's columns are separate variables
+            scaling = "global" if self._table is None else "feature"
+        self.mean_, self.scale_ = fit_scaling(
+            summary.moments, scaling, likelihood.scaled_features(X.shape[1])
+        )
+        self._missing_indicators = summary.has_missing
         self._seed = _seed(rng)
         self._build(X.shape[1], net_seed=_seed(rng))
         self._start_prior(X, rng)
 
+    def _feature_labels(self, features: np.ndarray) -> str:
+        names = getattr(self, "feature_names_in_", None)
+        return ", ".join(
+            repr(names[j]) if names is not None else str(j) for j in features
+        )
+
+    def _choose_column_likelihoods(self, n_features: int) -> list[str] | None:
+        """The likelihood name of each feature; None for a likelihood instance.
+
+        ``"auto"`` goes by the table's column kinds (numbers "gaussian",
+        booleans "bernoulli", categories "categorical"; an array is numbers);
+        a dict names the likelihood of some columns, the others going by
+        kind.
+        """
+        if isinstance(self.likelihood, Likelihood):
+            return None
+        kinds = self._table.kinds if self._table is not None else (
+            ["numeric"] * n_features
+        )
+        if isinstance(self.likelihood, str) and self.likelihood != "auto":
+            chosen = [self.likelihood] * n_features
+        else:
+            chosen = [DEFAULT_LIKELIHOODS[kind] for kind in kinds]
+        if isinstance(self.likelihood, dict):
+            names = [] if self._table is None else [c.name for c in self._table.columns]
+            for column, name in self.likelihood.items():
+                if column not in names:
+                    raise ValueError(
+                        f"likelihood names column {column!r}, which X does not have "
+                        "(a dict of likelihoods needs a DataFrame; its columns are "
+                        f"{names})."
+                    )
+                if name not in LIKELIHOODS:
+                    raise ValueError(
+                        f"likelihood[{column!r}] must be one of {sorted(LIKELIHOODS)}, "
+                        f"got {name!r}."
+                    )
+                chosen[names.index(column)] = name
+        for j, (kind, name) in enumerate(zip(kinds, chosen)):
+            if kind == "categorical" and name != "categorical":
+                raise ValueError(
+                    f"Feature {self._feature_labels([j])} holds categories, which "
+                    f"likelihood {name!r} cannot model; use 'categorical' (the "
+                    "default, likelihood='auto', does)."
+                )
+        return chosen
+
+    @staticmethod
+    def _coded_features(likelihood: Likelihood, n_features: int) -> np.ndarray:
+        """Which features hold category codes (for the categorical likelihood)."""
+        if isinstance(likelihood, MixedLikelihood):
+            coded = np.zeros(n_features, dtype=bool)
+            for part, columns in zip(likelihood.likelihoods, likelihood.parts_columns):
+                coded[columns] = isinstance(part, CategoricalLikelihood)
+            return coded
+        return np.full(n_features, isinstance(likelihood, CategoricalLikelihood))
+
     def _new_likelihood(self) -> Likelihood:
         """A fresh, unbuilt likelihood from the parameters (a copy of an
-        instance, so that fitting never changes the parameter)."""
+        instance, so that fitting never changes the parameter), with the
+        fitted categories once they are known."""
         if isinstance(self.likelihood, Likelihood):
-            return copy.deepcopy(self.likelihood)
-        if self.likelihood == "gaussian":
+            likelihood = copy.deepcopy(self.likelihood)
+        else:
+            names = self._column_likelihoods
+            groups = list(dict.fromkeys(names))  # in order of first appearance
+            if len(groups) == 1:
+                likelihood = self._named_likelihood(groups[0])
+            else:
+                likelihood = MixedLikelihood([
+                    (self._named_likelihood(group),
+                     [j for j, name in enumerate(names) if name == group])
+                    for group in groups
+                ])
+        if hasattr(self, "n_categories_"):
+            parts = (
+                zip(likelihood.likelihoods, likelihood.parts_columns)
+                if isinstance(likelihood, MixedLikelihood)
+                else [(likelihood, slice(None))]
+            )
+            for part, columns in parts:
+                if isinstance(part, CategoricalLikelihood):
+                    part.categories = self.n_categories_[columns].tolist()
+        return likelihood
+
+    def _named_likelihood(self, name: str) -> Likelihood:
+        if name == "gaussian":
             return LIKELIHOODS["gaussian"](variance=self.decoder_variance)
-        return LIKELIHOODS[self.likelihood]()
+        return LIKELIHOODS[name]()
 
     def _new_prior(self) -> Prior:
         """A fresh, unbuilt prior from the parameters (see :meth:`_new_likelihood`)."""
@@ -323,19 +564,17 @@ class BaseLatentEncoder(
                 "hidden_layer_sizes must be a sequence of positive integers such "
                 f"as (128, 128), got {self.hidden_layer_sizes!r}."
             )
-        likelihood = self._new_likelihood()
-        if isinstance(likelihood, CategoricalLikelihood):  # as fit counted them
-            likelihood.categories = self.n_categories_.tolist()
         model = LatentVariableModel(
             n_features=n_features,
             n_components=self.n_components,
             hidden_layer_sizes=tuple(hidden.tolist()),
             activation=self.activation,
-            likelihood=likelihood,
+            likelihood=self._new_likelihood(),
             prior=self._new_prior(),
             architecture=self.architecture,
             image_shape=None if self.image_shape is None else tuple(self.image_shape),
             auxiliary_posterior=self._objective().auxiliary_posterior,
+            missing_indicators=self._missing_indicators,
             seed=self._seed,
         )
         model.set_input_scaling(self.mean_, self.scale_)
@@ -351,6 +590,7 @@ class BaseLatentEncoder(
             patience=self.n_iter_no_change,
             tol=self.tol,
             verbose=self.verbose,
+            callbacks=self.callbacks,
         )
 
     def _train(
@@ -360,25 +600,35 @@ class BaseLatentEncoder(
         train_rows: np.ndarray | None = None,
         valid_rows: np.ndarray | None = None,
         *,
+        weights: np.ndarray | None = None,
+        X_valid: np.ndarray | None = None,
+        valid_weights: np.ndarray | None = None,
         stop_early: bool,
     ) -> None:
-        """Train on rows of X; the rows stay in X (no copy on the CPU)."""
+        """Train on rows of X; the rows stay in X (no copy on the CPU).
+
+        The validation loss is that of the rows ``valid_rows`` of X, or of
+        ``X_valid``; ``weights`` (one per row of X) and ``valid_weights``
+        weigh each row's loss (see ``LatentNet.train_epochs``).
+        """
         # Built anew each run: parameters it reads may have changed since.
         objective = self._objective()
-        X_device = as_device_tensor(X, torch.float32, self.device_)
 
-        def rows(index):
-            return (
-                None if index is None else torch.as_tensor(index, device=self.device_)
+        def on_device(array, dtype=torch.float32):
+            return None if array is None else as_device_tensor(
+                array, dtype, self.device_
             )
 
         try:
             self.net_.train_epochs(
-                X_device,
+                on_device(X),
                 epochs,
                 objective,
-                train_rows=rows(train_rows),
-                valid_rows=rows(valid_rows),
+                train_rows=on_device(train_rows, torch.int64),
+                valid_rows=on_device(valid_rows, torch.int64),
+                weights=on_device(weights),
+                X_valid=on_device(X_valid),
+                valid_weights=on_device(valid_weights),
                 stop_early=stop_early,
             )
         except KeyboardInterrupt:
@@ -431,6 +681,9 @@ class BaseLatentEncoder(
         # transform, inverse_transform and score_samples compute in the
         # input's floating dtype (see _map_rows).
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # Missing values (NaN) are modelled: they contribute no likelihood
+        # term, and the encoder reads which entries are missing.
+        tags.input_tags.allow_nan = True
         return tags
 
     def __setstate__(self, state):
@@ -463,12 +716,24 @@ class BaseLatentEncoder(
 
     def _validated(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, **INPUT_FORMAT, reset=False)
+        X = self._validated_rows(X, reset=False)
         self._check_likelihood_data(X)
         return X
 
-    def _check_likelihood_data(self, X: np.ndarray) -> None:
-        self.model_.likelihood.check_data(X)
+    def _check_likelihood_data(
+        self, X: np.ndarray, likelihood: Likelihood | None = None
+    ) -> None:
+        """Raise a ValueError when the likelihood (the model's by default)
+        cannot take X: missing values it does not support, or values it
+        does not model."""
+        likelihood = self.model_.likelihood if likelihood is None else likelihood
+        if not likelihood.supports_missing and np.isnan(X).any():
+            raise ValueError(
+                f"X has missing values (NaN), which {type(likelihood).__name__} "
+                "does not model; impute them first, or use a likelihood with "
+                "supports_missing = True (every built-in one)."
+            )
+        likelihood.check_data(X)
 
     def _map_rows(
         self, array: np.ndarray, fn, chunk_rows: int = TRANSFORM_CHUNK_ROWS
@@ -552,20 +817,25 @@ class BaseLatentEncoder(
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
-            Decoder means, in X's units.
+        ndarray or DataFrame of shape (n_samples, n_features)
+            Decoder means, in X's units: for a model fitted on a DataFrame, a
+            DataFrame with its columns and dtypes (integers rounded, booleans
+            and categories the most probable ones), indexed as Z when Z is a
+            DataFrame.
         """
         check_is_fitted(self)
+        index = getattr(Z, "index", None)
         Z = check_array(Z, **INPUT_FORMAT)
         if Z.shape[1] != self.n_components:
             raise ValueError(
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes "
                 f"to n_components={self.n_components}."
             )
-        return self._map_rows(
+        X = self._map_rows(
             Z,
             lambda model, z: model.from_working_units(model.reconstruct(z)),
         )
+        return X if self._table is None else self._table.to_frame(X, index)
 
     def sample(self, n_samples=1, *, random_state=None, return_latent=False):
         """Draw from the model: z ~ p(z), then x ~ p(x|z).
@@ -581,9 +851,10 @@ class BaseLatentEncoder(
 
         Returns
         -------
-        X : ndarray of shape (n_samples, ``n_features_in_``)
-            Samples in X's units (float64), or integer codes (int64) with
-            ``likelihood="categorical"``.
+        X : ndarray or DataFrame of shape (n_samples, ``n_features_in_``)
+            Samples in X's units (float64), or integer codes (int64) when
+            every feature is categorical or Bernoulli; for a model fitted on
+            a DataFrame, a DataFrame with its columns and dtypes.
         Z : ndarray of shape (n_samples, n_components)
             The latent draws; only when ``return_latent=True``.
         """
@@ -598,9 +869,14 @@ class BaseLatentEncoder(
         with torch.inference_mode():
             z = model.sample_prior(n_samples, generator)
             x = model.sample_x_given_z(z, generator)
-            X = model.from_working_units(x).cpu().numpy().astype(
-                np.int64 if model.likelihood.discrete else np.float64
+            codes_only = model.likelihood.discrete and not isinstance(
+                model.likelihood, MixedLikelihood
             )
+            X = model.from_working_units(x).cpu().numpy().astype(
+                np.int64 if codes_only else np.float64
+            )
+        if self._table is not None:
+            X = self._table.to_frame(X)
         return (X, z.cpu().numpy().astype(np.float64)) if return_latent else X
 
     def score_samples(self, X):
@@ -640,7 +916,14 @@ class BaseLatentEncoder(
         log_p = self._map_rows(
             X, log_likelihood, max(1, SCORE_CHUNK_ELEMENTS // n_draws)
         )
-        return log_p.astype(np.float64) - np.log(self.scale_).sum()
+        # The log-Jacobian of the scaling, over each row's observed entries.
+        log_scale = np.log(self.scale_)
+        missing = np.isnan(X)
+        log_jacobian = (
+            np.where(missing, 0.0, log_scale).sum(axis=1) if missing.any()
+            else log_scale.sum()
+        )
+        return log_p.astype(np.float64) - log_jacobian
 
     def score(self, X, y=None):
         """Mean importance-sampled log-likelihood of X (greater is better).

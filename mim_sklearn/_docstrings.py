@@ -27,23 +27,36 @@ PARAMETERS = """\
         :mod:`mim_sklearn.nn.architectures` for its contract.
     image_shape : tuple of (int, int, int) or None, default=None
         ``(channels, height, width)`` of each row of X; needed by "conv".
-    likelihood : {"gaussian", "bernoulli", "categorical"} or Likelihood
-        Decoder distribution p(x|z), "gaussian" by default. An unbuilt
+    likelihood : {"auto", "gaussian", "bernoulli", "categorical"}, \
+            Likelihood or dict, default="auto"
+        Decoder distribution p(x|z). "auto" chooses by column: for a
+        DataFrame, numeric columns are "gaussian", boolean ones "bernoulli"
+        and ``category``, ``object`` or string ones "categorical"; an array
+        is numeric. A dict names the likelihood of some DataFrame columns
+        (``{"n_doors": "categorical"}``), the others going by kind. A table
+        with columns of several kinds gets a
+        :class:`~mim_sklearn.nn.MixedLikelihood`. An unbuilt
         :class:`~mim_sklearn.nn.Likelihood` instance (such as
         ``GaussianLikelihood(min_log_var=-8.0)``, or a subclass of your own)
-        is used as given: each fit trains a copy, built for X's features.
+        is used as given for every column: each fit trains a copy, built for
+        X's features.
         "gaussian": a diagonal Gaussian with a learned per-feature variance,
         floored at exp(-6) in the working units (see ``scaling``).
         "bernoulli": X in [0, 1] (binary, or read as probabilities);
         :meth:`sample` returns 0/1 and :meth:`inverse_transform` the
         probabilities. "categorical": each column of X holds integer category
-        codes 0 to K_j - 1 (K_j learned in ``fit``), modelled as independent
-        categorical variables; the encoders see them one-hot, ``scaling`` does
-        not apply, :meth:`sample` returns codes and :meth:`inverse_transform`
-        the most probable code. Both discrete likelihoods use X as it is (no
-        ``scaling``). MIM's decoder-sampled pairs use the decoder's mean for
-        them (see Notes of :class:`MIMEncoder`); the mutual autoencoder trains
-        its decoder draws with the score-function (REINFORCE) estimator.
+        codes 0 to K_j - 1 (K_j learned in ``fit``), or a DataFrame's
+        categories, modelled as independent categorical variables; the
+        encoders see them one-hot, :meth:`sample` returns codes and
+        :meth:`inverse_transform` the most probable code. Both discrete
+        likelihoods use X as it is (no ``scaling``). MIM's decoder-sampled
+        pairs use the decoder's mean for them (see Notes of
+        :class:`MIMEncoder`); the mutual autoencoder trains its decoder draws
+        with the score-function (REINFORCE) estimator. Missing values (NaN,
+        or ``pd.NA`` in a DataFrame) are modelled by every built-in
+        likelihood: a missing entry contributes no likelihood term and, when
+        ``fit`` saw any, the encoders also read which entries are missing
+        (not with ``architecture="conv"``).
     decoder_variance : {"shared", "decoded"}, default="shared"
         The variance of the "gaussian" likelihood: "shared", one learned
         variance per feature for every z; "decoded", the decoder outputs a
@@ -65,12 +78,14 @@ PARAMETERS = """\
         Components of the "mog" and "vamp" priors (the MIM paper uses 500
         for images); ignored by "standard". The VampPrior needs at least as
         many training rows.
-    scaling : {"global", "feature"}, default="global"
-        How X is brought to working units before it reaches the networks.
-        "global" centres each feature and divides every feature by one
-        common scale, keeping their relative variances (right for pixels and
-        other features sharing a unit); "feature" standardises each feature
-        on its own (for features in unrelated units).
+    scaling : {"auto", "global", "feature"}, default="auto"
+        How X's numeric (Gaussian) features are brought to working units
+        before they reach the networks. "global" centres each feature and
+        divides every feature by one common scale, keeping their relative
+        variances (right for pixels and other features sharing a unit);
+        "feature" standardises each feature on its own (for features in
+        unrelated units). "auto" is "feature" for a DataFrame, whose columns
+        are separate variables, and "global" for an array.
     max_iter : int, default=200
         Maximum number of epochs.
     batch_size : int, default=160
@@ -85,12 +100,14 @@ PARAMETERS = """\
         Epochs over which the warm-up weight of the objective rises linearly
         from 0 to 1 (see Notes). Early stopping ignores these epochs.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows and stop when the
-        held-out loss has not improved by ``tol`` for ``n_iter_no_change``
-        epochs, then restore the best epoch's weights. When False, stop on the
-        training loss instead and keep the last weights.
+        Hold out ``validation_fraction`` of the rows (or use ``fit``'s
+        ``X_val``) and stop when the held-out loss has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, then restore the best
+        epoch's weights. When False, stop on the training loss instead and
+        keep the last weights.
     validation_fraction : float, default=0.1
-        Share of the rows held out for early stopping (a shuffled split).
+        Share of the rows held out for early stopping (a shuffled split);
+        ignored when ``fit`` is given ``X_val``.
     n_iter_no_change : int, default=10
         Patience of the stopping rule, in epochs.
     tol : float, default=1e-4
@@ -110,7 +127,20 @@ PARAMETERS = """\
     verbose : int, default=0
         0: silent. 1: a progress bar (tqdm's, a widget in Jupyter) with the
         epochs done, the last losses and the time left. 2 or more: a table
-        with a line per epoch (the losses, the warm-up weight, the time)."""
+        with a line per epoch (the losses, the warm-up weight, the time).
+    callbacks : list or None, default=None
+        Your own skorch callbacks (such as ``LRScheduler`` or
+        ``Checkpoint``), as ``Callback`` instances or ``(name, callback)``
+        pairs; they run after the estimator's own (gradient clipping, the
+        warm-up, early stopping, the progress bar), whose names they cannot
+        take. Training uses deep copies, made when a fit starts anew
+        (``partial_fit`` and a warm start go on with them), so the parameter
+        stays as given. They hear every skorch notification of the net
+        (``net_``), whose history holds the losses and marks with
+        ``valid_loss_best`` (``train_loss_best`` without early stopping) each
+        epoch that early stopping found best so far (``Checkpoint``'s default
+        monitor). :func:`~mim_sklearn.save` refuses them: use pickle or
+        joblib, or set ``callbacks=None`` before saving."""
 
 ATTRIBUTES = """\
     n_features_in_ : int
@@ -123,14 +153,16 @@ ATTRIBUTES = """\
     scale_ : ndarray of shape (``n_features_in_``,)
         Per-feature divisor applied after centring (see ``scaling``).
     n_categories_ : ndarray of shape (``n_features_in_``,)
-        Categories of each feature; only with ``likelihood="categorical"``.
+        Categories of each categorical feature (0 for the others); only when
+        some feature is categorical.
     n_iter_ : int
         Epochs trained so far.
     loss_curve_ : list of float
         Training loss of each epoch.
     validation_scores_ : list of float or None
-        Held-out objective of each epoch, negated so that greater is better;
-        None without early stopping.
+        Held-out objective of each epoch (on the held-out rows or on
+        ``X_val``), negated so that greater is better; None without early
+        stopping.
     best_loss_ : float
         Best monitored loss after the warm-up (held-out with early stopping,
         else training).

@@ -16,8 +16,9 @@ synchronisation per epoch).
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from skorch import NeuralNet
@@ -37,31 +38,40 @@ __all__ = ["DeviceWarning", "LatentNet", "build_net", "iter_batches"]
 VALIDATION_BATCH_ROWS = 4096
 
 
+# A batch: rows of X (in user units) and their weights, or None without weights.
+Batch = tuple[torch.Tensor, torch.Tensor | None]
+
+
 def iter_batches(
     X: torch.Tensor,
     batch_size: int,
     generator: torch.Generator | None = None,
     rows: torch.Tensor | None = None,
-) -> Iterator[torch.Tensor]:
-    """Yield batches of the given rows of ``X`` (all rows by default).
+    weights: torch.Tensor | None = None,
+) -> Iterator[Batch]:
+    """Yield ``(rows of X, their weights)`` batches of the given rows of ``X``.
 
-    The rows are shuffled when a generator is given. Only the batches are
-    copied, never the whole of ``X``.
+    All rows by default; the rows are shuffled when a generator is given.
+    ``weights`` (one per row of ``X``) are sliced with the same index, and a
+    batch's weights are None without them: a batch is a pair, as skorch's
+    ``(X, y)`` batches are. Only the batches are copied, never the whole of
+    ``X``.
 
     Examples
     --------
-    >>> [b.tolist() for b in iter_batches(torch.arange(5), 2)]
+    >>> [x.tolist() for x, _ in iter_batches(torch.arange(5), 2)]
     [[0, 1], [2, 3], [4]]
-    >>> [b.tolist() for b in iter_batches(torch.arange(5), 2,
-    ...                                   rows=torch.tensor([4, 0]))]
-    [[4, 0]]
+    >>> [(x.tolist(), w.tolist()) for x, w in iter_batches(
+    ...     torch.arange(5), 2, rows=torch.tensor([4, 0]),
+    ...     weights=torch.tensor([0.5, 1.0, 1.0, 1.0, 2.0]))]
+    [([4, 0], [2.0, 0.5])]
     """
     if rows is None:
         rows = torch.arange(X.shape[0], device=X.device)
     if generator is not None:
         rows = rows[torch.randperm(rows.shape[0], generator=generator, device=X.device)]
     for index in rows.split(batch_size):
-        yield X[index]
+        yield X[index], None if weights is None else weights[index]
 
 
 def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -91,8 +101,9 @@ class ObjectiveCriterion(torch.nn.Module):
         x: torch.Tensor,
         beta: float = 1.0,
         generator: torch.Generator | None = None,
+        weights: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        return objective(model, x, beta=beta, generator=generator)
+        return objective(model, x, beta=beta, generator=generator, weights=weights)
 
 
 class WarmUp(Callback):
@@ -133,7 +144,10 @@ class EarlyStopping(Callback):
     Unlike ``skorch.callbacks.EarlyStopping`` it asks the net to stop by
     setting ``net.stop_training_`` instead of raising ``KeyboardInterrupt``,
     so a real Ctrl-C is never mistaken for convergence. Epochs of the warm-up
-    are not compared: their losses use a different weighting.
+    are not compared: their losses use a different weighting. Each epoch
+    records ``<monitor>_best``, whether it was the best so far (never in the
+    warm-up, nor when the run does not stop early), which skorch's
+    ``Checkpoint`` reads.
 
     Parameters
     ----------
@@ -187,6 +201,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, net, **kwargs) -> None:
         epoch = len(net.history)
         if not self.active_ or epoch <= self.warmup_epochs:
+            # Not compared, so not a best: every epoch has the key that
+            # skorch's Checkpoint reads (monitor="valid_loss_best").
+            net.history.record(f"{self.monitor}_best", False)
             return
         loss = net.history[-1, self.monitor]
         if loss < self.best_loss_ - self.tol:
@@ -259,7 +276,8 @@ class LatentNet(NeuralNet):
 
     Use :meth:`train_epochs`; skorch's ``fit``/``partial_fit`` entry points
     (which swallow ``KeyboardInterrupt``) are not used. Callbacks receive
-    every skorch notification, batch-level ones included; the history holds
+    every skorch notification, batch-level ones included (a batch is the pair
+    of :func:`iter_batches`: rows and their weights); the history holds
     each epoch's mean loss, the warm-up weight ``beta`` and, under
     ``train_terms`` and ``valid_terms``, the mean of each of the objective's
     terms (such as ``enc_log_p_x_given_z``), and, per batch, its size.
@@ -301,13 +319,23 @@ class LatentNet(NeuralNet):
         *,
         train_rows: torch.Tensor | None = None,
         valid_rows: torch.Tensor | None = None,
+        weights: torch.Tensor | None = None,
+        X_valid: torch.Tensor | None = None,
+        valid_weights: torch.Tensor | None = None,
         stop_early: bool = True,
     ) -> LatentNet:
         """Train for up to ``epochs`` epochs on rows of ``X`` (in user units).
 
-        ``train_rows`` defaults to every row; ``valid_rows``, when given, are
-        evaluated after each epoch.
+        ``train_rows`` defaults to every row. After each epoch the loss is
+        evaluated on the rows ``valid_rows`` (all by default) of ``X_valid``,
+        a second data set; given ``valid_rows`` alone, they are held-out rows
+        of ``X`` instead, with their ``weights``. Without either there is no
+        validation. ``weights`` (one per row of ``X``) and ``valid_weights``
+        (one per row of ``X_valid``) multiply each row's loss; None weighs
+        every row 1.
         """
+        if valid_rows is not None and X_valid is None:
+            X_valid, valid_weights = X, weights
         if not self.initialized_:
             self.initialize()
         self.stop_training_ = False
@@ -321,15 +349,17 @@ class LatentNet(NeuralNet):
                 epoch_start_state = _snapshot(self.module_)
                 self.notify("on_epoch_begin")
                 self.run_single_epoch(
-                    iter_batches(X, self.batch_size, self.generator_, train_rows),
+                    iter_batches(X, self.batch_size, self.generator_,
+                                 rows=train_rows, weights=weights),
                     training=True,
                     prefix="train",
                     step_fn=self.train_step,
                     objective=objective,
                 )
-                if valid_rows is not None:
+                if X_valid is not None:
                     self.run_single_epoch(
-                        iter_batches(X, VALIDATION_BATCH_ROWS, rows=valid_rows),
+                        iter_batches(X_valid, VALIDATION_BATCH_ROWS, rows=valid_rows,
+                                     weights=valid_weights),
                         training=False,
                         prefix="valid",
                         step_fn=self.validation_step,
@@ -368,10 +398,13 @@ class LatentNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            self.history.record_batch(f"{prefix}_batch_size", batch.shape[0])
+            batch_size = batch[0].shape[0]
+            self.history.record_batch(f"{prefix}_batch_size", batch_size)
             self.notify("on_batch_end", batch=batch, training=training, **step)
-            total += step["loss"].detach() * batch.shape[0]
-            n_rows += batch.shape[0]
+            # With weights of mean 1 over the epoch's rows, the epoch's loss is
+            # their weighted mean.
+            total += step["loss"].detach() * batch_size
+            n_rows += batch_size
             # Kept, not reduced, so that a step pays for no extra kernels.
             for name, values in step["terms"].items():
                 terms.setdefault(name, []).append(values)
@@ -389,11 +422,16 @@ class LatentNet(NeuralNet):
                 f"The {prefix} loss became {loss} in epoch {len(self.history)}."
             )
 
-    def train_step_single(self, batch, objective: Objective, **fit_params):
+    def train_step_single(self, batch: Batch, objective: Objective, **fit_params):
         self._set_training(True)
-        x = self.module_.to_working_units(batch)
+        rows, weights = batch
         loss, terms = self.criterion_(
-            objective, self.module_, x, beta=self.beta_, generator=self.generator_
+            objective,
+            self.module_,
+            self.module_.to_working_units(rows),
+            beta=self.beta_,
+            generator=self.generator_,
+            weights=weights,
         )
         # Checked before the step, which would carry a NaN into every weight
         # and into Adam's moments. A host sync per batch: free on the CPU.
@@ -403,25 +441,21 @@ class LatentNet(NeuralNet):
                 f"{len(self.history)}."
             )
         loss.backward()
-        # Hooks such as skorch's GradientNormClipping act here.
-        self.notify(
-            "on_grad_computed",
-            named_parameters=list(self.module_.named_parameters()),
-            X=batch,
-            y=None,
-            training=True,
-        )
+        # skorch's train_step then notifies on_grad_computed, where hooks
+        # such as its GradientNormClipping act, before the optimizer steps.
         return {"loss": loss, "terms": terms}
 
-    def validation_step(self, batch, objective: Objective, **fit_params):
+    def validation_step(self, batch: Batch, objective: Objective, **fit_params):
         self._set_training(False)
+        rows, weights = batch
         with torch.no_grad():
             loss, terms = self.criterion_(
                 objective,
                 self.module_,
-                self.module_.to_working_units(batch),
+                self.module_.to_working_units(rows),
                 beta=1.0,
                 generator=self.valid_generator_,
+                weights=weights,
             )
         return {"loss": loss, "terms": terms}
 
@@ -525,6 +559,51 @@ class LatentNet(NeuralNet):
             self._restore_generator(generator_state)
 
 
+# The names of the net's own callbacks (skorch's defaults, then the
+# estimators'), which a user's callback cannot take. skorch refuses a
+# duplicate too, but only of a name in use: the progress bar's with verbose=1.
+OWN_CALLBACKS = (
+    "epoch_timer", "print_log", "gradient_clipping", "warm_up", "early_stopping",
+    "progress_bar",
+)
+
+
+def _copied_user_callbacks(callbacks: Sequence | None) -> list:
+    """Checked deep copies of a user's callbacks, for one net.
+
+    Each entry is a skorch ``Callback`` instance or a ``(name, callback)``
+    pair, as skorch's ``callbacks`` takes them. Training changes the copies
+    only: the estimator's parameter stays as given, so ``clone`` and grid
+    searches start every fit from the same callbacks.
+
+    Examples
+    --------
+    >>> from skorch.callbacks import LRScheduler
+    >>> _copied_user_callbacks([("lr", LRScheduler())])[0][0]
+    'lr'
+    >>> _copied_user_callbacks([("warm_up", LRScheduler())])
+    Traceback (most recent call last):
+    ...
+    ValueError: The callback name 'warm_up' is one of the estimator's own ...
+    """
+    callbacks = [] if callbacks is None else list(callbacks)
+    for entry in callbacks:
+        named = isinstance(entry, (tuple, list)) and len(entry) == 2
+        name, callback = entry if named else (None, entry)
+        if not isinstance(callback, Callback) or (named and not isinstance(name, str)):
+            raise ValueError(
+                "callbacks takes skorch Callback instances and (name, callback) "
+                f"pairs with a str name; got {entry!r}."
+            )
+        if name in OWN_CALLBACKS:
+            raise ValueError(
+                f"The callback name {name!r} is one of the estimator's own "
+                f"({', '.join(OWN_CALLBACKS)}); give your callback another name."
+            )
+    # One copy of the whole list keeps objects the entries share shared.
+    return copy.deepcopy(callbacks)
+
+
 def build_net(
     model: LatentVariableModel,
     *,
@@ -538,6 +617,7 @@ def build_net(
     patience: int,
     tol: float,
     verbose: int,
+    callbacks: Sequence | None = None,
 ) -> LatentNet:
     """The initialised net that trains ``model``, with the estimators' callbacks.
 
@@ -545,7 +625,8 @@ def build_net(
     none); the warm-up; early stopping on the held-out loss, restoring the
     best epoch's weights, when ``early_stopping``, else on the training loss.
     ``verbose=1`` shows a progress bar, ``verbose >= 2`` prints skorch's
-    table of epochs.
+    table of epochs. The user's ``callbacks`` (see
+    :func:`_copied_user_callbacks`) come after these.
 
     Examples
     --------
@@ -556,7 +637,7 @@ def build_net(
     >>> [name for name, _ in net.callbacks]
     ['gradient_clipping', 'warm_up', 'early_stopping']
     """
-    callbacks = [
+    own = [
         ("gradient_clipping", GradientNormClipping(max_grad_norm)),
         ("warm_up", WarmUp(warmup_epochs)),
         (
@@ -571,7 +652,7 @@ def build_net(
         ),
     ]
     if verbose == 1:
-        callbacks.append(("progress_bar", ProgressBar()))
+        own.append(("progress_bar", ProgressBar()))
     return LatentNet(
         model,
         seed=seed,
@@ -585,5 +666,5 @@ def build_net(
         # skorch's PrintLog prints when verbose is positive: the table is
         # verbose=2's; verbose=1 has the bar instead.
         verbose=int(verbose >= 2),
-        callbacks=callbacks,
+        callbacks=own + _copied_user_callbacks(callbacks),
     ).initialize()

@@ -246,11 +246,11 @@ class MAEEncoder(BaseLatentEncoder):
         activation="tanh",
         architecture="mlp",
         image_shape=None,
-        likelihood="gaussian",
+        likelihood="auto",
         decoder_variance="shared",
         prior="standard",
         n_prior_components=100,
-        scaling="global",
+        scaling="auto",
         max_iter=200,
         batch_size=160,
         learning_rate_init=1e-3,
@@ -265,6 +265,7 @@ class MAEEncoder(BaseLatentEncoder):
         warm_start=False,
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         super().__init__(
             n_components,
@@ -291,6 +292,7 @@ class MAEEncoder(BaseLatentEncoder):
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
+            callbacks=callbacks,
         )
         self.target_mutual_info = target_mutual_info
         self.mi_penalty = mi_penalty

@@ -25,6 +25,7 @@ from ._base import BaseLatentEncoder
 from ._device import resolve_device
 from ._engine import DeviceWarning
 from ._estimators import ESTIMATORS
+from ._tabular import TableSchema
 
 __all__ = ["load", "save"]
 
@@ -38,6 +39,9 @@ _ATTRIBUTES = {
     "n_features_in_", "feature_names_in_", "n_categories_", "seed", "net_seed",
     "history", "stopper",
 }
+# Added after the first files were written: files without them load with the
+# values those files' models had (no table, no missing-value indicators).
+_LATER_ATTRIBUTES = {"table": None, "missing_indicators": False}
 
 
 def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
@@ -47,7 +51,7 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
     ----------
     estimator : MIMEncoder, AMIMEncoder or VAEEncoder
         A fitted estimator whose parameters are plain values (an int or None
-        as ``random_state``, not a ``RandomState``).
+        as ``random_state``, not a ``RandomState``; no ``callbacks``).
     path : str or os.PathLike
         The file to write.
 
@@ -75,6 +79,12 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
+    if estimator.callbacks:  # objects with code and state of their own
+        raise ValueError(
+            "save stores no code, so it cannot store the callbacks parameter: "
+            "use pickle or joblib to keep them, or set callbacks=None before "
+            "saving."
+        )
     try:
         params = json.dumps(estimator.get_params(), allow_nan=False)
     except (TypeError, ValueError) as error:
@@ -98,6 +108,8 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             else None
         ),
         "seed": estimator._seed,
+        "table": None if estimator._table is None else estimator._table.to_json(),
+        "missing_indicators": estimator._missing_indicators,
         **engine_plain,
     }
     torch.save(
@@ -212,7 +224,7 @@ def _checked_payload(payload, path) -> dict:
         fail(f"its parameters are not valid JSON ({error})")
     if not isinstance(params, dict) or not isinstance(attributes, dict):
         fail("its parameters are not JSON objects")
-    if set(attributes) != _ATTRIBUTES:
+    if not _ATTRIBUTES <= set(attributes) <= _ATTRIBUTES | set(_LATER_ATTRIBUTES):
         fail(f"its attributes are {sorted(attributes)}")
     model = payload["model"]
     if not isinstance(model, dict) or not isinstance(payload["optimizer"], dict):
@@ -252,6 +264,11 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
                 attributes["n_categories_"], dtype=np.int64
             )
         estimator._seed = int(attributes["seed"])
+        attributes = {**_LATER_ATTRIBUTES, **attributes}
+        table = attributes["table"]
+        estimator._table = None if table is None else TableSchema.from_json(table)
+        estimator._column_likelihoods = estimator._choose_column_likelihoods(n_features)
+        estimator._missing_indicators = bool(attributes["missing_indicators"])
         estimator.device_ = _available_device(estimator.device)
         estimator._build(n_features, net_seed=int(attributes["net_seed"]))
         estimator.net_.import_state(

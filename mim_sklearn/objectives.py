@@ -1,13 +1,16 @@
 """Training objectives: MIM, asymmetric MIM, the VAE and the mutual autoencoder.
 
-Each objective is a plain function ``objective(model, x, *, beta, generator)``
-returning the scalar loss to minimise and a dict of its named terms (the
-detached log-probabilities of each pair; the training engine records their
-epoch means in the history). An estimator declares what it trains as an
-:class:`Objective`: the function, its options and what it needs of the
-model. The
-per-pair losses are pure functions of log-probabilities so they can be
-checked against a hand computation.
+Each objective is a plain function ``objective(model, x, *, beta, generator,
+weights)`` returning the scalar loss to minimise and a dict of its named terms
+(the detached log-probabilities of each pair, unweighted; the training engine
+records their epoch means in the history). ``weights``, one per data row,
+multiply the losses of the encoder-sampled pairs (x from the data, so one per
+row) in their mean, ``(weights * pair_loss).mean()``; pairs drawn from the
+model (MIM's decoder-sampled pairs, the mutual autoencoder's information
+bound) belong to no row and keep their plain mean. An estimator declares
+what it trains as an :class:`Objective`: the function, its options and what
+it needs of the model. The per-pair losses are pure functions of
+log-probabilities so they can be checked against a hand computation.
 
 ``beta`` is the warm-up weight, ramped from 0 to 1 over the first epochs.
 MIM and A-MIM raise the prior to the power ``beta`` (p(z)^beta in the
@@ -45,8 +48,8 @@ class Objective:
     Parameters
     ----------
     function : callable
-        ``function(model, x, *, beta, generator, **options)`` returning the
-        loss and its terms, such as :func:`mim_objective`.
+        ``function(model, x, *, beta, generator, weights, **options)``
+        returning the loss and its terms, such as :func:`mim_objective`.
     options : mapping, default={}
         Keyword arguments of ``function`` beyond the standard ones (the
         mutual autoencoder's target, for example).
@@ -80,6 +83,7 @@ class Objective:
         *,
         beta: float = 1.0,
         generator: torch.Generator | None = None,
+        weights: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Terms]:
         """The loss on a batch ``x`` (in working units) and its terms.
 
@@ -96,6 +100,9 @@ class Objective:
             Warm-up weight (see the module docstring).
         generator : torch.Generator or None, default=None
             Source of the noise.
+        weights : torch.Tensor of shape (n_rows,) or None, default=None
+            Weight of each row's loss (see the module docstring); None
+            weighs every row 1.
 
         Returns
         -------
@@ -106,7 +113,7 @@ class Objective:
         """
         with model.shared_prior_pass():
             return self.function(model, x, beta=beta, generator=generator,
-                                 **self.options)
+                                 weights=weights, **self.options)
 
 
 def mim_pair_loss(
@@ -329,12 +336,22 @@ def _detached(terms: Terms, prefix: str) -> Terms:
     return {f"{prefix}{name}": value.detach() for name, value in terms.items()}
 
 
+def _row_mean(pair_loss: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Mean of the data rows' pair losses, each times its row's weight.
+
+    Without weights it is the plain mean, computed as it always was (no
+    multiplication by ones).
+    """
+    return pair_loss.mean() if weights is None else (weights * pair_loss).mean()
+
+
 def mim_objective(
     model: LatentVariableModel,
     x: torch.Tensor,
     *,
     beta: float = 1.0,
     generator: torch.Generator | None = None,
+    weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, Terms]:
     """Symmetric MIM: half the pairs encoder-sampled, half decoder-sampled.
 
@@ -353,6 +370,8 @@ def mim_objective(
         Warm-up weight (see the module docstring).
     generator : torch.Generator or None, default=None
         Source of the noise.
+    weights : torch.Tensor of shape (n_rows,) or None, default=None
+        Weight of each data row's pair loss; None weighs every row 1.
 
     Returns
     -------
@@ -370,11 +389,13 @@ def mim_objective(
     torch.Size([])
     """
     if beta < 1.0:
-        return amim_objective(model, x, beta=beta, generator=generator)
+        return amim_objective(model, x, beta=beta, generator=generator,
+                              weights=weights)
     encoder_terms = encoder_sampled_terms(model, x, generator)
     decoder_terms = decoder_sampled_terms(model, x.shape[0], generator)
     loss = 0.5 * (
-        mim_pair_loss(**encoder_terms).mean() + mim_pair_loss(**decoder_terms).mean()
+        _row_mean(mim_pair_loss(**encoder_terms), weights)
+        + mim_pair_loss(**decoder_terms).mean()
     )
     return loss, {
         **_detached(encoder_terms, "enc_"),
@@ -388,6 +409,7 @@ def amim_objective(
     *,
     beta: float = 1.0,
     generator: torch.Generator | None = None,
+    weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, Terms]:
     """Asymmetric MIM (the MIM paper's eq. 12): encoder-sampled pairs only.
 
@@ -404,6 +426,8 @@ def amim_objective(
         Warm-up weight: the power of the prior (see the module docstring).
     generator : torch.Generator or None, default=None
         Source of the noise.
+    weights : torch.Tensor of shape (n_rows,) or None, default=None
+        Weight of each data row's pair loss; None weighs every row 1.
 
     Returns
     -------
@@ -420,7 +444,7 @@ def amim_objective(
     'enc_log_p_x_given_z'
     """
     terms = encoder_sampled_terms(model, x, generator, prior_weight=beta)
-    return mim_pair_loss(**terms).mean(), _detached(terms, "enc_")
+    return _row_mean(mim_pair_loss(**terms), weights), _detached(terms, "enc_")
 
 
 def vae_objective(
@@ -429,6 +453,7 @@ def vae_objective(
     *,
     beta: float = 1.0,
     generator: torch.Generator | None = None,
+    weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, Terms]:
     """The VAE's negative ELBO on encoder-sampled pairs.
 
@@ -445,6 +470,8 @@ def vae_objective(
         Warm-up weight of the KL term.
     generator : torch.Generator or None, default=None
         Source of the noise.
+    weights : torch.Tensor of shape (n_rows,) or None, default=None
+        Weight of each data row's pair loss; None weighs every row 1.
 
     Returns
     -------
@@ -463,7 +490,10 @@ def vae_objective(
     """
     terms = encoder_sampled_terms(model, x, generator)
     terms.pop("log_q_x")
-    return vae_pair_loss(**terms, beta=beta).mean(), _detached(terms, "enc_")
+    return (
+        _row_mean(vae_pair_loss(**terms, beta=beta), weights),
+        _detached(terms, "enc_"),
+    )
 
 
 def decoder_information_terms(
@@ -514,6 +544,7 @@ def mae_objective(
     *,
     beta: float = 1.0,
     generator: torch.Generator | None = None,
+    weights: torch.Tensor | None = None,
     target_mutual_info: float,
     mi_penalty: float,
 ) -> tuple[torch.Tensor, Terms]:
@@ -537,6 +568,8 @@ def mae_objective(
         Warm-up weight of the ELBO's KL term.
     generator : torch.Generator or None, default=None
         Source of the noise.
+    weights : torch.Tensor of shape (n_rows,) or None, default=None
+        Weight of each data row's pair loss; None weighs every row 1.
     target_mutual_info : float
         The target M of I_p(x; z), in nats.
     mi_penalty : float
@@ -563,7 +596,7 @@ def mae_objective(
     information = decoder_information_terms(model, x.shape[0], generator)
     deviation = information["bound"].mean() - target_mutual_info
     loss = (
-        vae_pair_loss(**elbo_terms, beta=beta).mean()
+        _row_mean(vae_pair_loss(**elbo_terms, beta=beta), weights)
         + mi_penalty * deviation.square()
         - information["log_r_fit"].mean()
     )

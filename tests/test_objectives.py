@@ -6,9 +6,11 @@ from torch.distributions import Normal
 
 from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.objectives import (
+    Objective,
     amim_objective,
     decoder_sampled_terms,
     encoder_sampled_terms,
+    mae_objective,
     mim_objective,
     mim_pair_loss,
     vae_objective,
@@ -257,3 +259,40 @@ def test_objectives_report_detached_terms(objective):
     assert loss.requires_grad and loss.ndim == 0
     assert terms
     assert all(not t.requires_grad and t.shape == (N_ROWS,) for t in terms.values())
+
+
+@pytest.mark.parametrize(
+    "objective, beta, half",
+    [
+        (Objective(mim_objective), 1.0, 0.5),
+        (Objective(mim_objective), 0.5, 1.0),  # the warm-up: A-MIM's loss
+        (Objective(amim_objective), 1.0, 1.0),
+        (Objective(vae_objective), 0.7, 1.0),
+        (Objective(mae_objective, {"target_mutual_info": 1.0, "mi_penalty": 10.0},
+                   auxiliary_posterior=True), 0.7, 1.0),
+    ],
+    ids=["mim", "mim-warm-up", "amim", "vae", "mae"],
+)
+def test_weights_multiply_the_losses_of_the_pairs_from_data_rows(objective, beta,
+                                                                 half):
+    """(weights * pair_loss).mean() over the encoder-sampled pairs, one per
+    row; the pairs drawn from the model (MIM's decoder-sampled half, the
+    mutual autoencoder's bound) keep their plain mean, and the terms stay
+    unweighted."""
+    model = LatentVariableModel(N_FEATURES, N_COMPONENTS, (5,), "tanh", seed=0,
+                                auxiliary_posterior=objective.auxiliary_posterior)
+    x, weights = _data(), torch.tensor([0.0, 0.5, 1.0, 1.5, 2.0, 1.0])
+    plain, plain_terms = objective(model, x, beta=beta,
+                                   generator=torch.Generator().manual_seed(8))
+    loss, terms = objective(model, x, beta=beta, weights=weights,
+                            generator=torch.Generator().manual_seed(8))
+    for name, value in plain_terms.items():
+        torch.testing.assert_close(terms[name], value, rtol=0, atol=0)
+    enc = {name[4:]: value for name, value in terms.items() if name.startswith("enc_")}
+    pair = (mim_pair_loss(**enc) if "log_q_x" in enc
+            else vae_pair_loss(**enc, beta=beta))
+    # The same draws: the losses differ by the weighting of the rows' pairs
+    # (up to float32's rounding of the losses, which reach the hundreds).
+    torch.testing.assert_close(loss - plain,
+                               half * ((weights * pair).mean() - pair.mean()),
+                               rtol=0, atol=1e-4)

@@ -156,7 +156,7 @@ def test_other_estimators_get_the_epochs_only():
         (dict(X=iter([np.zeros((4, 3))])), "'X' parameter"),
         (dict(X=np.zeros((4, 3)), estimator=PCA()), "'estimator' parameter"),
         (dict(X=lambda: [np.zeros((4, 3)), np.zeros((4, 2))]), "2 features"),
-        (dict(X=lambda: [np.zeros((4, 3)), np.full((4, 3), np.nan)]), "NaN"),
+        (dict(X=lambda: [np.zeros((4, 3)), np.full((4, 3), np.inf)]), "infinity"),
     ],
 )
 def test_bad_input_gets_a_clear_error(kwargs, message):

@@ -31,8 +31,9 @@ def poison(monkeypatch, *, epoch, training=True, net=None):
         state["net"] = self
         return initialize(self)
 
-    def nan_forward(self, objective, model, x, beta=1.0, generator=None):
-        loss, terms = forward(self, objective, model, x, beta, generator)
+    def nan_forward(self, objective, model, x, beta=1.0, generator=None,
+                    weights=None):
+        loss, terms = forward(self, objective, model, x, beta, generator, weights)
         net = state["net"]
         if len(net.history) >= epoch and model.training == training:
             loss = loss * float("nan")
@@ -158,11 +159,12 @@ def test_keyboard_interrupt_after_the_warm_up_keeps_the_best_weights(digits,
         (np.empty((5, 0)), ValueError, "0 feature"),
         (np.ones((1, 3)), ValueError, "minimum of 2 is required"),
         (np.array([[1e300, 0.0], [0.0, 1.0]]), ValueError, "beyond float32's range"),
-        (np.array([[np.nan, 0.0], [0.0, 1.0]]), ValueError, "NaN"),
+        (np.array([[np.nan, 0.0], [np.nan, 1.0]]), ValueError,
+         r"Feature\(s\) 0 have no observed value"),
         (np.array([[np.inf, 0.0], [0.0, 1.0]]), ValueError, "infinity"),
     ],
     ids=["strings", "complex", "sparse", "no-rows", "no-columns", "one-row",
-         "beyond-float32", "nan", "inf"],
+         "beyond-float32", "all-missing-column", "inf"],
 )
 def test_bad_training_input_gets_a_clear_error(estimator_class, X, error, message):
     est = estimator_class(**SMALL)

@@ -24,17 +24,32 @@ CHECK_SETTINGS = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0,
                       device="cpu")
 
 
-# Every check must pass: none is declared as an expected failure.
-@parametrize_with_checks([cls(**CHECK_SETTINGS) for cls in ESTIMATORS])
+# Every check must pass but one, declared (with its reason) as an expected
+# failure: weights equivalent to repeated rows, which stochastic training per
+# row cannot give. Unit weights do train exactly as no weights (see
+# tests/test_fit_options.py).
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "Training is stochastic, and its randomness is drawn per row, not per "
+        "unit of weight: the early-stopping split, the shuffled mini-batches, "
+        "each row's posterior draw and MIM's decoder-sampled pair per row. A "
+        "row of weight k and k copies of it get different draws, so the fits "
+        "agree in expectation only."
+    ),
+}
+
+
+@parametrize_with_checks([cls(**CHECK_SETTINGS) for cls in ESTIMATORS],
+                         expected_failed_checks=lambda _: EXPECTED_FAILED_CHECKS)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_tags_declare_that_float32_and_float64_are_preserved(small_estimator, digits):
+def test_tags_declare_preserved_dtypes_and_missing_values(small_estimator, digits):
     X, _ = digits
     tags = small_estimator.__sklearn_tags__()
     assert tags.transformer_tags.preserves_dtype == ["float64", "float32"]
-    assert not tags.input_tags.sparse and not tags.input_tags.allow_nan
+    assert not tags.input_tags.sparse and tags.input_tags.allow_nan
     est = small_estimator.fit(X)
     for dtype in (np.float32, np.float64):
         Xd = X.astype(dtype)

@@ -30,9 +30,21 @@ def _net(**kwargs):
 def test_iter_batches_covers_every_row_once():
     X = torch.arange(10)
     batches = list(iter_batches(X, 4, torch.Generator().manual_seed(0)))
-    assert [len(b) for b in batches] == [4, 4, 2]
-    assert sorted(torch.cat(batches).tolist()) == list(range(10))
-    assert torch.equal(torch.cat(list(iter_batches(X, 4))), X)
+    assert [len(x) for x, _ in batches] == [4, 4, 2]
+    assert all(w is None for _, w in batches)
+    assert sorted(torch.cat([x for x, _ in batches]).tolist()) == list(range(10))
+    assert torch.equal(torch.cat([x for x, _ in iter_batches(X, 4)]), X)
+
+
+def test_iter_batches_slices_the_weights_with_the_rows():
+    X = torch.arange(10)
+    weights = X * 10.0
+    batches = list(iter_batches(X, 4, torch.Generator().manual_seed(0),
+                                rows=torch.arange(1, 9), weights=weights))
+    assert [len(x) for x, _ in batches] == [4, 4]
+    assert sorted(torch.cat([x for x, _ in batches]).tolist()) == list(range(1, 9))
+    for x, w in batches:  # shuffled, and each weight still beside its row
+        assert torch.equal(w, x * 10.0)
 
 
 def test_warm_up_ramps_beta_per_epoch():
@@ -139,11 +151,14 @@ class CountBatches(Callback):
         return self
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        self.calls.append(("begin", training, len(batch)))
+        self.calls.append(("begin", training, len(batch[0])))
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        self.calls.append(("end", training, len(batch)))
+        self.calls.append(("end", training, len(batch[0])))
         assert torch.isfinite(loss)
+
+    def on_grad_computed(self, net, **kwargs):
+        self.calls.append(("grad", True, None))
 
 
 def test_batch_callbacks_hear_every_batch():
@@ -151,9 +166,10 @@ def test_batch_callbacks_hear_every_batch():
     net = _net(callbacks=[("count", counter)], batch_size=8)
     net.train_epochs(torch.randn(20, 3), 2, MIM, train_rows=torch.arange(4, 20),
                      valid_rows=torch.arange(4))
-    # Per epoch: two training batches of 8, then one validation batch of 4.
-    epoch = [("begin", True, 8), ("end", True, 8)] * 2 + [("begin", False, 4),
-                                                          ("end", False, 4)]
+    # Per epoch: two training batches of 8 (each with one gradient), then one
+    # validation batch of 4.
+    epoch = [("begin", True, 8), ("grad", True, None), ("end", True, 8)] * 2 + [
+        ("begin", False, 4), ("end", False, 4)]
     assert counter.calls == epoch * 2
     assert [len(e["batches"]) for e in net.history] == [3, 3]
 

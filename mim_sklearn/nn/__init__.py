@@ -6,6 +6,7 @@ from .likelihoods import (
     CategoricalLikelihood,
     GaussianLikelihood,
     Likelihood,
+    MixedLikelihood,
 )
 from .model import LatentVariableModel
 from .networks import ACTIVATIONS, initialize_parameters, make_mlp
@@ -26,6 +27,7 @@ __all__ = [
     "GaussianLikelihood",
     "LatentVariableModel",
     "Likelihood",
+    "MixedLikelihood",
     "MixtureOfGaussiansPrior",
     "Prior",
     "StandardNormalPrior",

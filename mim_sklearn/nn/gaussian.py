@@ -13,7 +13,10 @@ MIN_LOG_VAR = -6.0
 
 
 def gaussian_log_prob(
-    x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
+    x: torch.Tensor,
+    mean: torch.Tensor,
+    log_var: torch.Tensor,
+    observed: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Log-density of a diagonal Gaussian, summed over the last dimension.
 
@@ -21,13 +24,24 @@ def gaussian_log_prob(
     computed from the log-variance directly: no exp/log round trip, and the
     normalising constant is summed before it is broadcast, which saves two
     passes over a full-size tensor when the variance is per feature (the
-    decoder's) and ``x`` holds many importance draws.
+    decoder's) and ``x`` holds many importance draws. With ``observed``, a
+    boolean mask broadcast against ``x``, only the entries it marks count:
+    the density of the observed entries of each row.
 
     Examples
     --------
     >>> gaussian_log_prob(torch.zeros(1, 2), torch.zeros(1, 2), torch.zeros(2))
     tensor([-1.8379])
+    >>> gaussian_log_prob(torch.zeros(1, 2), torch.zeros(1, 2), torch.zeros(2),
+    ...                   observed=torch.tensor([[True, False]]))
+    tensor([-0.9189])
     """
+    if observed is not None:  # the other entries contribute no term
+        # Zeros in place of the unobserved values (NaN, say): a NaN in the
+        # branch torch.where discards would still poison the gradients.
+        x = torch.where(observed, x, 0.0)
+        terms = (x - mean).square() * torch.exp(-log_var) + log_var + LOG_2PI
+        return -0.5 * torch.where(observed, terms, 0.0).sum(-1)
     squared = ((x - mean).square() * torch.exp(-log_var)).sum(-1)
     return -0.5 * (squared + log_var.sum(-1) + x.shape[-1] * LOG_2PI)
 

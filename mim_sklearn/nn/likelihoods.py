@@ -41,6 +41,22 @@ def categorical_sample(
     return (log_probs.detach() + gumbel).argmax(-1)
 
 
+def observed_entries(x: torch.Tensor) -> torch.Tensor | None:
+    """The entries of ``x`` that are not missing (not NaN); None if all are.
+
+    None lets the likelihoods keep their plain computation for complete data.
+
+    Examples
+    --------
+    >>> observed_entries(torch.tensor([[1.0, float("nan")]]))
+    tensor([[ True, False]])
+    >>> observed_entries(torch.ones(2, 2)) is None
+    True
+    """
+    missing = x.isnan()
+    return ~missing if missing.any() else None
+
+
 class Likelihood(nn.Module, abc.ABC):
     """A decoder distribution p(x|z), read from the decoder network's output.
 
@@ -50,6 +66,11 @@ class Likelihood(nn.Module, abc.ABC):
     also implement :meth:`expected_encoder_input` and
     :meth:`log_prob_of_encoder_input`, with which MIM's decoder-sampled
     pairs read the decoder's mean instead of its draws.
+
+    A likelihood with ``supports_missing = True`` (every built-in one) takes
+    x with missing entries, marked NaN: :meth:`log_prob` leaves them out of
+    its sum and :meth:`encoder_input` reads them as zeros. The estimators
+    refuse missing values for one that does not.
 
     Parameters
     ----------
@@ -82,6 +103,8 @@ class Likelihood(nn.Module, abc.ABC):
     encoder_input_bounds: tuple[float, float] | None = None
     #: Whether the estimators centre and scale X before it reaches the model.
     scales_input: bool = True
+    #: Whether x may hold missing entries (NaN); see the class description.
+    supports_missing: bool = False
 
     def __init__(self, n_features: int | None = None) -> None:
         super().__init__()
@@ -121,6 +144,22 @@ class Likelihood(nn.Module, abc.ABC):
             If X holds values that the likelihood cannot model.
         """
 
+    def scaled_features(self, n_features: int) -> np.ndarray:
+        """Which features the estimators centre and scale before the model.
+
+        Parameters
+        ----------
+        n_features : int
+            Dimension of x.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+            Booleans: :attr:`scales_input` for every feature, unless
+            overridden (as by :class:`MixedLikelihood`).
+        """
+        return np.full(n_features, self.scales_input)
+
     def n_inputs(self) -> int:
         """Width of :meth:`encoder_input`.
 
@@ -135,6 +174,8 @@ class Likelihood(nn.Module, abc.ABC):
     def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
         """What the encoder networks see of x: x itself, unless overridden.
 
+        Missing entries (NaN) become zeros.
+
         Parameters
         ----------
         x : torch.Tensor of shape (..., n_features)
@@ -146,7 +187,7 @@ class Likelihood(nn.Module, abc.ABC):
             The encoder's input for each row, of x's dtype; ``n_inputs`` is
             :meth:`n_inputs`.
         """
-        return x
+        return torch.nan_to_num(x, nan=0.0)
 
     @abc.abstractmethod
     def n_outputs(self) -> int:
@@ -272,6 +313,7 @@ class GaussianLikelihood(Likelihood):
     reference code does for its 2-D toy data). Either way it is bounded
     below by ``exp(min_log_var)`` so that a feature the decoder reproduces
     exactly (a constant pixel, say) cannot drive the density to infinity.
+    Missing entries (NaN) of x are left out of :meth:`log_prob`.
     Every feature starts near variance 1, the mean variance of the data in
     the estimators' working units, so training first fits the directions of
     largest variance. (Starting each feature at its own data variance was
@@ -295,6 +337,8 @@ class GaussianLikelihood(Likelihood):
     >>> GaussianLikelihood(3, variance="decoded").n_outputs()
     6
     """
+
+    supports_missing = True
 
     def __init__(
         self,
@@ -370,7 +414,7 @@ class GaussianLikelihood(Likelihood):
         torch.Tensor of shape (...)
             The log-density log p(x|z) of each row, in nats.
         """
-        return gaussian_log_prob(x, *self.moments(params))
+        return gaussian_log_prob(x, *self.moments(params), observed_entries(x))
 
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z).
@@ -436,6 +480,7 @@ class BernoulliLikelihood(Likelihood):
     #: The range of the encoder inputs (the probabilities).
     encoder_input_bounds = (0.0, 1.0)
     scales_input = False
+    supports_missing = True
 
     def check_data(self, X: np.ndarray) -> None:
         """Raise a ValueError unless every value of X is in [0, 1].
@@ -450,7 +495,7 @@ class BernoulliLikelihood(Likelihood):
         ValueError
             If a value of X is below 0 or above 1.
         """
-        if not np.all((X >= 0) & (X <= 1)):
+        if not np.all((X >= 0) & (X <= 1) | np.isnan(X)):
             raise ValueError(
                 "likelihood='bernoulli' needs X in [0, 1]: binary data, or "
                 "probabilities (binarise or rescale X first)."
@@ -482,7 +527,11 @@ class BernoulliLikelihood(Likelihood):
         torch.Tensor of shape (...)
             The log-probability log p(x|z) of each row, in nats.
         """
-        return (x * params - nn.functional.softplus(params)).sum(-1)
+        observed = observed_entries(x)
+        if observed is None:
+            return (x * params - nn.functional.softplus(params)).sum(-1)
+        terms = torch.where(observed, x, 0.0) * params - nn.functional.softplus(params)
+        return torch.where(observed, terms, 0.0).sum(-1)
 
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
         """The probabilities p(x_j = 1 | z), the mean of p(x|z).
@@ -589,6 +638,7 @@ class CategoricalLikelihood(Likelihood):
     #: The range of the encoder inputs (one-hot codes or probabilities).
     encoder_input_bounds = (0.0, 1.0)
     scales_input = False
+    supports_missing = True
 
     def __init__(self, n_features: int | None = None, n_categories=None) -> None:
         self.categories = (
@@ -682,11 +732,13 @@ class CategoricalLikelihood(Likelihood):
             The one-hot codes of the features, one block after another, of
             x's dtype.
         """
-        index = x.long() + self.offsets
+        observed = ~x.isnan()
+        index = torch.nan_to_num(x, nan=0.0).long() + self.offsets
         one_hot = torch.zeros(
             *x.shape[:-1], self.n_inputs(), dtype=x.dtype, device=x.device
         )
-        return one_hot.scatter_(-1, index, 1.0)
+        # A missing feature's block stays all zeros.
+        return one_hot.scatter_(-1, index, observed.to(x.dtype))
 
     def log_probabilities(self, params: torch.Tensor) -> torch.Tensor:
         """Compute the log-probability of every category of each feature.
@@ -721,8 +773,13 @@ class CategoricalLikelihood(Likelihood):
             The log-probability log p(x|z) of each row, in nats.
         """
         log_p = self.log_probabilities(params)
-        index = x.long().unsqueeze(-1).expand(*log_p.shape[:-1], 1)
-        return log_p.gather(-1, index).squeeze(-1).sum(-1)
+        observed = observed_entries(x)
+        codes = x if observed is None else torch.where(observed, x, 0.0)
+        index = codes.long().unsqueeze(-1).expand(*log_p.shape[:-1], 1)
+        log_p_x = log_p.gather(-1, index).squeeze(-1)
+        if observed is not None:
+            log_p_x = torch.where(observed, log_p_x, 0.0)
+        return log_p_x.sum(-1)
 
     def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
         """The most probable code of each feature.
@@ -806,12 +863,281 @@ class CategoricalLikelihood(Likelihood):
         return f"n_categories={self.n_categories.tolist()}"
 
 
+class MixedLikelihood(Likelihood):
+    """Columns of different kinds, each group with its own likelihood.
+
+    The features are split into groups of columns, and each group is
+    modelled by its likelihood (a Gaussian for numbers, a Bernoulli for
+    booleans, a categorical for categories, say); log p(x|z) is the sum of
+    theirs. The decoder's output and the encoder's input are those of the
+    groups, one after another. Only the numeric groups are scaled.
+
+    With any discrete group, MIM's decoder-sampled pairs read every group at
+    its mean (see :func:`mim_sklearn.objectives.decoder_sampled_terms`): the
+    discrete groups' probabilities and the continuous groups' means.
+
+    Parameters
+    ----------
+    parts : sequence of (Likelihood, sequence of int)
+        Each group's likelihood (unbuilt, or built for its number of
+        columns) and the indices of its columns. Every column of x belongs
+        to exactly one group.
+    n_features : int or None, default=None
+        Dimension of x; None builds it later (see :class:`Likelihood`).
+
+    Examples
+    --------
+    >>> lik = MixedLikelihood([(GaussianLikelihood(), [0, 2]),
+    ...                        (CategoricalLikelihood(n_categories=[3]), [1])], 3)
+    >>> lik.n_outputs(), lik.n_inputs()
+    (5, 5)
+    >>> x = torch.tensor([[0.5, 2.0, float("nan")]])  # the last entry missing
+    >>> lik.log_prob(x, torch.zeros(1, 5)).shape
+    torch.Size([1])
+    """
+
+    def __init__(self, parts, n_features: int | None = None) -> None:
+        self.parts_columns = [[int(j) for j in columns] for _, columns in parts]
+        likelihoods = [likelihood for likelihood, _ in parts]
+        self.discrete = any(likelihood.discrete for likelihood in likelihoods)
+        self.scales_input = any(likelihood.scales_input for likelihood in likelihoods)
+        self.supports_missing = all(
+            likelihood.supports_missing for likelihood in likelihoods
+        )
+        bounds = [likelihood.encoder_input_bounds for likelihood in likelihoods]
+        self.encoder_input_bounds = (
+            None if None in bounds
+            else (min(b[0] for b in bounds), max(b[1] for b in bounds))
+        )
+        super().__init__()
+        self.likelihoods = nn.ModuleList(likelihoods)
+        if n_features is not None:
+            self.build(n_features)
+
+    def build(self, n_features: int) -> None:
+        """Build each group for its number of columns.
+
+        Parameters
+        ----------
+        n_features : int
+            Dimension of x; the groups' columns must be 0 to n_features - 1,
+            each once.
+
+        Raises
+        ------
+        ValueError
+            If the groups' columns are not each column exactly once.
+        """
+        columns = sorted(j for part in self.parts_columns for j in part)
+        if columns != list(range(n_features)):
+            raise ValueError(
+                f"The groups' columns {self.parts_columns} must hold each of the "
+                f"{n_features} columns exactly once."
+            )
+        super().build(n_features)
+        for likelihood, part in zip(self.likelihoods, self.parts_columns):
+            if likelihood.n_features is None:
+                likelihood.build(len(part))
+        order = [j for part in self.parts_columns for j in part]
+        self.register_buffer("order", torch.tensor(order))
+        # Where each column sits among the groups' outputs, one after another.
+        self.register_buffer("restore", torch.argsort(self.order))
+
+    def _split(self, tensor: torch.Tensor, widths: list[int]) -> list[torch.Tensor]:
+        return list(tensor.split(widths, dim=-1))
+
+    def _columns(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self._split(x[..., self.order], [len(p) for p in self.parts_columns])
+
+    def _params(self, params: torch.Tensor) -> list[torch.Tensor]:
+        return self._split(params, [lik.n_outputs() for lik in self.likelihoods])
+
+    def _gather(self, pieces: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(pieces, dim=-1)[..., self.restore]
+
+    def scaled_features(self, n_features: int) -> np.ndarray:
+        """Which features are scaled: those of the groups that scale theirs.
+
+        Parameters
+        ----------
+        n_features : int
+            Dimension of x.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+            Booleans, one per feature.
+        """
+        scaled = np.zeros(n_features, dtype=bool)
+        for likelihood, part in zip(self.likelihoods, self.parts_columns):
+            scaled[part] = likelihood.scaled_features(len(part))
+        return scaled
+
+    def check_data(self, X: np.ndarray) -> None:
+        """Check each group's columns with its likelihood.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Data as the estimator validated it.
+
+        Raises
+        ------
+        ValueError
+            If a group's likelihood refuses its columns.
+        """
+        for likelihood, part in zip(self.likelihoods, self.parts_columns):
+            likelihood.check_data(X[:, part])
+
+    def n_outputs(self) -> int:
+        """Number of decoder outputs: the groups' outputs, one after another.
+
+        Returns
+        -------
+        int
+            The sum of the groups' numbers of outputs.
+        """
+        return sum(likelihood.n_outputs() for likelihood in self.likelihoods)
+
+    def n_inputs(self) -> int:
+        """Width of :meth:`encoder_input`: the groups' inputs together.
+
+        Returns
+        -------
+        int
+            The sum of the groups' encoder input widths.
+        """
+        return sum(likelihood.n_inputs() for likelihood in self.likelihoods)
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The groups' encoder inputs, one after another.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_inputs)
+            Each group's encoder input, in the order of the groups.
+        """
+        return torch.cat([lik.encoder_input(columns) for lik, columns in
+                          zip(self.likelihoods, self._columns(x))], dim=-1)
+
+    def log_prob(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """The sum of the groups' log-probabilities.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units; NaN marks a missing entry.
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output, broadcast against ``x``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability log p(x|z) of each row, in nats.
+        """
+        return sum(lik.log_prob(columns, part_params) for lik, columns, part_params
+                   in zip(self.likelihoods, self._columns(x), self._params(params)))
+
+    def reconstruction(self, params: torch.Tensor) -> torch.Tensor:
+        """Each group's reconstruction, in the columns' order.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The decoded row, in working units.
+        """
+        return self._gather([lik.reconstruction(part_params) for lik, part_params
+                             in zip(self.likelihoods, self._params(params))])
+
+    def sample(
+        self, params: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Draw each group's columns from its likelihood.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+        generator : torch.Generator or None
+            Source of the noise; None uses torch's global random state.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One draw for each row, in working units.
+        """
+        return self._gather([lik.sample(part_params, generator) for lik, part_params
+                             in zip(self.likelihoods, self._params(params))])
+
+    def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
+        """The mean of each group where the encoders read it.
+
+        Discrete groups give their expected encoder inputs, continuous ones
+        their means.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output for each row.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_inputs)
+            The groups' expected encoder inputs, one after another.
+        """
+        return torch.cat([
+            lik.expected_encoder_input(part_params) if lik.discrete
+            else lik.encoder_input(lik.reconstruction(part_params))
+            for lik, part_params in zip(self.likelihoods, self._params(params))
+        ], dim=-1)
+
+    def log_prob_of_encoder_input(
+        self, inputs: torch.Tensor, params: torch.Tensor
+    ) -> torch.Tensor:
+        """The sum of the groups' log-probabilities at encoder inputs.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (..., n_inputs)
+            Encoder inputs, laid out as :meth:`encoder_input`'s.
+        params : torch.Tensor of shape (..., n_outputs)
+            The decoder's output, broadcast against ``inputs``.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-probability of each row, in nats.
+        """
+        widths = [lik.n_inputs() for lik in self.likelihoods]
+        return sum(
+            lik.log_prob_of_encoder_input(part_inputs, part_params) if lik.discrete
+            else lik.log_prob(part_inputs, part_params)
+            for lik, part_inputs, part_params in zip(
+                self.likelihoods, self._split(inputs, widths), self._params(params)
+            )
+        )
+
+    def extra_repr(self) -> str:
+        return f"columns={self.parts_columns}"
+
+
 def category_counts(
     X: np.ndarray, n_categories: np.ndarray | None = None
 ) -> np.ndarray:
     """Check that X holds category codes; return K_j, the categories per feature.
 
-    Codes are integers 0, 1, ..., K_j - 1 (stored in a float array). With
+    Codes are integers 0, 1, ..., K_j - 1 (stored in a float array); missing
+    entries (NaN) are passed over. With
     ``n_categories`` (those seen in ``fit``), a code beyond them is an error.
 
     Examples
@@ -819,12 +1145,12 @@ def category_counts(
     >>> category_counts(np.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
     [2, 3]
     """
-    if not np.all((X >= 0) & (X == np.floor(X))):
+    if not np.all((X >= 0) & (X == np.floor(X)) | np.isnan(X)):
         raise ValueError(
             "likelihood='categorical' needs X to hold integer category codes "
             "0, 1, 2, ... in each column (encode labels with OrdinalEncoder)."
         )
-    counts = X.max(axis=0).astype(np.int64) + 1
+    counts = np.nanmax(X, axis=0, initial=-1).astype(np.int64) + 1
     if n_categories is not None and np.any(counts > n_categories):
         feature = int(np.argmax(counts > n_categories))
         raise ValueError(

@@ -60,6 +60,11 @@ class LatentVariableModel(nn.Module):
         Whether to add a second Gaussian encoder r(z|x), with the encoder's
         architecture, for the mutual autoencoder's bound on the decoding
         mutual information (see :meth:`log_r_z_given_x`).
+    missing_indicators : bool, default=False
+        Whether the encoders read, beside the data, an indicator of which
+        entries are observed (x holds NaN where they are missing), as for
+        data trained with missing values. Not with a convolutional
+        architecture.
     seed : int, default=0
         Seed of the local generator that initialises the weights.
 
@@ -85,10 +90,17 @@ class LatentVariableModel(nn.Module):
         architecture: str | Callable = "mlp",
         image_shape: tuple[int, int, int] | None = None,
         auxiliary_posterior: bool = False,
+        missing_indicators: bool = False,
         seed: int = 0,
     ) -> None:
         super().__init__()
         self.min_encoder_log_var = min_encoder_log_var
+        self.missing_indicators = missing_indicators
+        if missing_indicators and image_shape is not None:
+            raise ValueError(
+                "A convolutional encoder cannot read missing-value indicators yet; "
+                "use architecture='mlp' for data with missing values."
+            )
         if isinstance(likelihood, str):
             likelihood = LIKELIHOODS[likelihood](**(likelihood_options or {}))
         if likelihood.n_features is None:
@@ -117,7 +129,7 @@ class LatentVariableModel(nn.Module):
             else architecture
         )
         spec = ArchitectureSpec(
-            n_inputs=n_inputs,
+            n_inputs=n_inputs + (n_features if missing_indicators else 0),
             n_components=n_components,
             n_decoder_outputs=self.likelihood.n_outputs(),
             hidden_layer_sizes=tuple(hidden_layer_sizes),
@@ -198,10 +210,12 @@ class LatentVariableModel(nn.Module):
             The posterior log-variance of each row, at least
             ``min_encoder_log_var``.
         """
-        return self.encode_inputs(self.likelihood.encoder_input(x))
+        return self.encode_inputs(self.likelihood.encoder_input(x), self._observed(x))
 
-    def encode_inputs(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`encode` from what the encoder network sees.
+    def encode_inputs(
+        self, inputs: torch.Tensor, observed: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`encode` from the likelihood's encoder inputs.
 
         The encoder inputs are x itself, or one-hot codes for categorical
         data (see :meth:`Likelihood.encoder_input`): the VampPrior's
@@ -211,6 +225,9 @@ class LatentVariableModel(nn.Module):
         ----------
         inputs : torch.Tensor of shape (..., n_inputs)
             Encoder inputs.
+        observed : torch.Tensor of shape (..., n_features) or None, default=None
+            Which entries of each row were observed (boolean), read by a
+            model with ``missing_indicators``; None means all of them.
 
         Returns
         -------
@@ -219,7 +236,26 @@ class LatentVariableModel(nn.Module):
         log_var : torch.Tensor of shape (..., n_components)
             The floored posterior log-variance of each row.
         """
-        return self._gaussian_parameters(self.encoder(inputs))
+        return self._gaussian_parameters(
+            self.encoder(self._network_input(inputs, observed))
+        )
+
+    def _observed(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Which entries of x are observed, when the encoders read it."""
+        return ~x.isnan() if self.missing_indicators else None
+
+    def _network_input(
+        self, inputs: torch.Tensor, observed: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The encoder inputs, followed by the indicators if the model reads them."""
+        if not self.missing_indicators:
+            return inputs
+        n_features = self.likelihood.n_features
+        indicators = (
+            inputs.new_ones(*inputs.shape[:-1], n_features) if observed is None
+            else observed.to(inputs.dtype)
+        )
+        return torch.cat([inputs, indicators], dim=-1)
 
     def log_p_z(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of the prior p(z) at each row of ``z``.
@@ -362,7 +398,7 @@ class LatentVariableModel(nn.Module):
         """
         if self.auxiliary is None:
             raise ValueError("This model was built without auxiliary_posterior.")
-        x = self.likelihood.encoder_input(x)
+        x = self._network_input(self.likelihood.encoder_input(x), self._observed(x))
         if frozen:
             weights = {k: v.detach() for k, v in self.auxiliary.named_parameters()}
             output = torch.func.functional_call(self.auxiliary, weights, (x,))
