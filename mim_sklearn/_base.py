@@ -925,6 +925,26 @@ class BaseLatentEncoder(
         )
         return log_p.astype(np.float64) - log_jacobian
 
+    def _reconstruct_from_observed(self, X: np.ndarray) -> np.ndarray:
+        """Rows of a validated X reconstructed from their observed entries.
+
+        In X's units, by importance sampling with ``n_importance_samples``
+        draws per row (see
+        :meth:`~mim_sklearn.nn.LatentVariableModel.conditional_reconstruction`),
+        seeded and row by row independent as in :meth:`score_samples`.
+        """
+        n_draws = self.n_importance_samples
+        seed = self._seed_for(None)
+
+        def reconstruct(model, x):
+            generator = torch.Generator(self.device_).manual_seed(seed)
+            rows = model.conditional_reconstruction(
+                model.to_working_units(x), n_draws, generator, shared_noise=True
+            )
+            return model.from_working_units(rows)
+
+        return self._map_rows(X, reconstruct, max(1, SCORE_CHUNK_ELEMENTS // n_draws))
+
     def score(self, X, y=None):
         """Mean importance-sampled log-likelihood of X (greater is better).
 

@@ -22,10 +22,13 @@ class LatentImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Fill missing values with a latent-variable model's reconstruction.
 
     ``fit`` trains a clone of ``estimator`` on X, missing values included.
-    ``transform`` encodes each row from its observed entries (the posterior
-    mean of q(z|x)), decodes it, and puts the decoded values where X has
-    missing ones: ``inverse_transform(transform(X))`` of the estimator,
-    used only at the holes. Observed entries are returned unchanged.
+    ``transform`` fills each missing entry with the model's reconstruction
+    of it given the row's observed entries: the mixture ``sum_k w_k
+    p(x|z_k)`` over draws z_k ~ q(z|x_observed) with self-normalised
+    importance weights, as MIWAE imputes (Mattei & Frellsen 2019), using the
+    estimator's ``n_importance_samples`` draws. For a number that is its
+    conditional mean; for a category, the most probable one. Observed
+    entries are returned unchanged.
 
     Parameters
     ----------
@@ -108,11 +111,11 @@ class LatentImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             else a float array.
         """
         check_is_fitted(self)
-        completed = self.estimator_.inverse_transform(self.estimator_.transform(X))
-        if is_dataframe(X) and is_dataframe(completed):
-            completed.index = X.index
-            return X.where(X.notna(), completed)
-        observed = self.estimator_._validated(X)
+        estimator = self.estimator_
+        observed = estimator._validated(X)
+        completed = estimator._reconstruct_from_observed(observed)
+        if is_dataframe(X) and estimator._table is not None:
+            return X.where(X.notna(), estimator._table.to_frame(completed, X.index))
         return np.where(np.isnan(observed), completed, observed)
 
     def __sklearn_tags__(self):

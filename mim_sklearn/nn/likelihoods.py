@@ -260,6 +260,29 @@ class Likelihood(nn.Module, abc.ABC):
             through it; a discrete one's carries no gradient.
         """
 
+    def expected_reconstruction(
+        self, params: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        """The reconstruction of a mixture of p(x|z_k) with weights w_k.
+
+        The default, right for a likelihood whose :meth:`reconstruction` is
+        its mean, is the weighted mean of the reconstructions; a categorical
+        one takes the most probable code of the mixture instead.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (n_draws, ..., n_outputs)
+            The decoder's output for each draw z_k of each row.
+        weights : torch.Tensor of shape (n_draws, ...)
+            The mixture weights of each row, summing to 1 over the draws.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One row of x in working units for each row.
+        """
+        return (weights.unsqueeze(-1) * self.reconstruction(params)).sum(0)
+
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z) where the encoders read x (discrete x).
 
@@ -796,6 +819,27 @@ class CategoricalLikelihood(Likelihood):
         """
         return self.log_probabilities(params).argmax(-1).to(params.dtype)
 
+    def expected_reconstruction(
+        self, params: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        """The most probable code of each feature under a mixture of p(x|z_k).
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (n_draws, ..., n_outputs)
+            The decoder's logits for each draw z_k of each row.
+        weights : torch.Tensor of shape (n_draws, ...)
+            The mixture weights of each row, summing to 1 over the draws.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            The codes, of the dtype of ``params``.
+        """
+        probabilities = self.log_probabilities(params).exp()
+        mixture = (weights[..., None, None] * probabilities).sum(0)
+        return mixture.argmax(-1).to(params.dtype)
+
     def expected_encoder_input(self, params: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z) where the encoders read x.
 
@@ -1057,6 +1101,27 @@ class MixedLikelihood(Likelihood):
             The decoded row, in working units.
         """
         return self._gather([lik.reconstruction(part_params) for lik, part_params
+                             in zip(self.likelihoods, self._params(params))])
+
+    def expected_reconstruction(
+        self, params: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
+        """Each group's reconstruction of the mixture, in the columns' order.
+
+        Parameters
+        ----------
+        params : torch.Tensor of shape (n_draws, ..., n_outputs)
+            The decoder's output for each draw z_k of each row.
+        weights : torch.Tensor of shape (n_draws, ...)
+            The mixture weights of each row, summing to 1 over the draws.
+
+        Returns
+        -------
+        torch.Tensor of shape (..., n_features)
+            One row of x in working units for each row.
+        """
+        return self._gather([lik.expected_reconstruction(part_params, weights)
+                             for lik, part_params
                              in zip(self.likelihoods, self._params(params))])
 
     def sample(

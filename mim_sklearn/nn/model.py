@@ -593,11 +593,96 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape (n_rows,)
             The estimate of log p(x) of each row, in nats.
         """
+        log_weights, _ = self.importance_weights(
+            x, n_draws, generator, posterior, shared_noise
+        )
+        return torch.logsumexp(log_weights, dim=0) - math.log(n_draws)
+
+    def importance_weights(
+        self,
+        x: torch.Tensor,
+        n_draws: int,
+        generator: torch.Generator | None,
+        posterior: tuple[torch.Tensor, torch.Tensor] | None = None,
+        shared_noise: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log importance weights of draws z_k ~ q(z|x), and their decodings.
+
+        ``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for each row and draw;
+        the arguments are those of :meth:`importance_log_likelihood`, which
+        averages the weights.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_rows, n_features)
+            Rows of data, in working units; NaN marks a missing entry.
+        n_draws : int
+            Number K of draws from q(z|x) per row.
+        generator : torch.Generator or None
+            Source of the noise, on the model's device.
+        posterior : tuple of (torch.Tensor, torch.Tensor) or None, default=None
+            The encoder's ``(mean, log_var)`` for ``x``; None encodes ``x``.
+        shared_noise : bool, default=False
+            Whether every row uses the same standard normal draws.
+
+        Returns
+        -------
+        log_weights : torch.Tensor of shape (n_draws, n_rows)
+            The log importance weight of each draw for each row.
+        params : torch.Tensor of shape (n_draws, n_rows, n_outputs)
+            The decoder's output for each draw.
+        """
         mean, log_var = self.encode(x) if posterior is None else posterior
         z = self.rsample_posterior(mean, log_var, generator, n_draws, shared_noise)
+        params = self.decode(z)
         log_weights = (
-            self.log_p_x_given_z(x, self.decode(z))
+            self.log_p_x_given_z(x, params)
             + self.log_p_z(z)
             - self.log_q_z_given_x(z, mean, log_var)
         )
-        return torch.logsumexp(log_weights, dim=0) - math.log(n_draws)
+        return log_weights, params
+
+    def conditional_reconstruction(
+        self,
+        x: torch.Tensor,
+        n_draws: int,
+        generator: torch.Generator | None,
+        shared_noise: bool = False,
+    ) -> torch.Tensor:
+        """Each row reconstructed from its observed entries, by importance sampling.
+
+        The reconstruction of the model's p(x | x_observed), estimated as the
+        mixture ``sum_k w_k p(x|z_k)`` with self-normalised importance
+        weights w_k of draws z_k ~ q(z|x) (see :meth:`importance_weights`):
+        for numbers, the conditional mean of each missing entry given the
+        observed ones (MIWAE's imputation, Mattei & Frellsen 2019).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_rows, n_features)
+            Rows of data, in working units; NaN marks a missing entry.
+        n_draws : int
+            Number K of draws from q(z|x) per row.
+        generator : torch.Generator or None
+            Source of the noise, on the model's device.
+        shared_noise : bool, default=False
+            Whether every row uses the same standard normal draws.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_rows, n_features)
+            The reconstructed rows, in working units (see
+            :meth:`Likelihood.expected_reconstruction`).
+
+        Examples
+        --------
+        >>> model = LatentVariableModel(3, 2, (8,), "tanh")
+        >>> x = torch.tensor([[0.5, float("nan"), -1.0]])
+        >>> model.conditional_reconstruction(x, 16, None).shape
+        torch.Size([1, 3])
+        """
+        log_weights, params = self.importance_weights(
+            x, n_draws, generator, shared_noise=shared_noise
+        )
+        weights = torch.softmax(log_weights, dim=0)
+        return self.likelihood.expected_reconstruction(params, weights)
