@@ -31,6 +31,11 @@ $(VENV)/installed-docs: $(VENV)/installed setup.cfg
 	$(PY) -m pip install --quiet -e ".[docs]"
 	touch $@
 
+# The benchmarks' data sets (setup.cfg's "benchmarks" extra), on top of the above.
+$(VENV)/installed-benchmarks: $(VENV)/installed setup.cfg
+	$(PY) -m pip install --quiet -e ".[benchmarks]"
+	touch $@
+
 demo: install
 	$(PY) examples/digits_demo.py
 
@@ -63,13 +68,14 @@ test-oldest: $(OLDEST_VENV)/installed
 speed: install
 	$(PY) benchmarks/speed.py
 
-# Smoke runs (--quick) of the papers' experiments (docs/paper) and of the GPU
-# check on the CPU; each writes *_quick results, which are git-ignored and
-# never shown in the docs.
-PAPER_BENCHMARKS := $(sort $(wildcard benchmarks/paper_*.py)) benchmarks/mae.py
+# Smoke runs (--quick) of the papers' experiments (docs/paper), of the
+# imputation benchmark and of the GPU check on the CPU; each writes *_quick
+# results, which are git-ignored and never shown in the docs.
+QUICK_BENCHMARKS := $(sort $(wildcard benchmarks/paper_*.py)) benchmarks/mae.py \
+	benchmarks/imputation.py
 
-benchmarks-quick: install
-	for script in $(PAPER_BENCHMARKS); do \
+benchmarks-quick: $(VENV)/installed-benchmarks
+	for script in $(QUICK_BENCHMARKS); do \
 		echo "== $$script --quick"; $(PY) $$script --quick || exit 1; \
 	done
 	@echo "== benchmarks/device_check.py --device cpu --quick"

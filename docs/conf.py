@@ -60,6 +60,7 @@ numpydoc_show_inherited_class_members = {
     "mim_sklearn.nn.CategoricalLikelihood": False,
     "mim_sklearn.nn.GaussianLikelihood": False,
     "mim_sklearn.nn.LatentVariableModel": False,
+    "mim_sklearn.nn.MixedLikelihood": False,
     "mim_sklearn.nn.Likelihood": False,
     "mim_sklearn.nn.Prior": False,
     "mim_sklearn.nn.MixtureOfGaussiansPrior": False,
@@ -80,7 +81,7 @@ numpydoc_validation_exclude = {
     r"\.(get_feature_names_out|get_metadata_routing|set_\w+_request)$",
     # class attributes documented with #: comments, which numpydoc reads
     # through their value's type (bool, int, None)
-    r"\.(discrete|encoder_input_bounds|scales_input|n_start_rows)$",
+    r"\.(discrete|encoder_input_bounds|scales_input|supports_missing|n_start_rows)$",
 }
 add_function_parentheses = False
 toc_object_entries_show_parents = "hide"

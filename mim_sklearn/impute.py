@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, 
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseLatentEncoder
-from ._estimators import MIMEncoder
+from ._estimators import VAEEncoder
 from ._tabular import is_dataframe
 
 
@@ -33,7 +33,11 @@ class LatentImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     estimator : BaseLatentEncoder or None, default=None
-        The model, unfitted; None uses ``MIMEncoder()``. A DataFrame with
+        The model, unfitted; None uses ``VAEEncoder()``: imputation reads
+        the model's conditional density of the missing entries, and the
+        VAE trains its likelihood directly, where MIM trades some of it for
+        information in the codes (the MIM paper reports the VAE's
+        log-likelihoods ahead). A DataFrame with
         numeric, boolean and categorical columns is modelled column by column
         (see the estimator's ``likelihood``).
 
@@ -88,7 +92,7 @@ class LatentImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             The fitted imputer itself.
         """
         self._validate_params()
-        estimator = MIMEncoder() if self.estimator is None else self.estimator
+        estimator = VAEEncoder() if self.estimator is None else self.estimator
         self.estimator_ = clone(estimator).fit(X)
         self.n_features_in_ = self.estimator_.n_features_in_
         if hasattr(self.estimator_, "feature_names_in_"):

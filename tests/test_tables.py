@@ -194,6 +194,12 @@ def test_the_imputer_beats_the_mean_on_correlated_columns():
     assert rmse < 0.7 * mean_rmse
 
 
+def test_the_imputer_models_with_a_vae_by_default():
+    _, gaps = low_rank(60)
+    imputer = LatentImputer().fit(gaps)
+    assert type(imputer.estimator_) is VAEEncoder and imputer.estimator is None
+
+
 def test_a_feature_never_observed_is_refused(estimator_class):
     _, gaps = low_rank(50)
     gaps[:, 3] = np.nan
