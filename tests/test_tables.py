@@ -1,5 +1,7 @@
 """Tables: missing values, mixed column types and DataFrames, the imputer."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -282,6 +284,9 @@ def test_a_table_with_its_gaps_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(loaded.transform(frame), est.transform(frame))
     pd.testing.assert_frame_equal(loaded.sample(20, random_state=1),
                                   est.sample(20, random_state=1))
+    unpickled = pickle.loads(pickle.dumps(est))
+    pd.testing.assert_frame_equal(unpickled.inverse_transform(est.transform(frame)),
+                                  est.inverse_transform(est.transform(frame)))
 
 
 def test_the_imputer_fills_a_table_in_a_pipeline():
@@ -302,3 +307,33 @@ def test_the_imputer_fills_a_table_in_a_pipeline():
     hidden_layer_sizes=(16,), max_iter=5, random_state=0, device="cpu"))])
 def test_the_imputer_passes_the_scikit_learn_checks(estimator, check):
     check(estimator)
+
+
+def test_chunks_with_gaps_give_the_model_its_indicators():
+    from mim_sklearn.out_of_core import partial_fit_epochs
+
+    _, gaps = low_rank(200)
+    complete_first = np.vstack([np.nan_to_num(gaps[:100], nan=5.0), gaps[100:]])
+    # The first chunk has no gap: the indicators come from reading them all.
+    est = partial_fit_epochs(VAEEncoder(**SMALL), complete_first, n_epochs=1,
+                             chunk_rows=100, shuffle=False)
+    assert est.model_.missing_indicators
+    assert np.isfinite(est.transform(gaps)).all()
+
+
+def test_a_model_of_complete_data_still_encodes_rows_with_gaps():
+    X, gaps = low_rank(100)
+    est = VAEEncoder(**SMALL).fit(X)
+    assert not est.model_.missing_indicators
+    assert np.isfinite(est.transform(gaps)).all()
+    assert np.isfinite(est.score_samples(gaps)).all()
+
+
+def test_weights_and_a_validation_frame_with_a_table():
+    frame = table()
+    train, valid = frame.iloc[:200], frame.iloc[200:]
+    weights = np.where(train.smoker, 2.0, 1.0)
+    est = MIMEncoder(**SMALL).fit(train, sample_weight=weights, X_val=valid)
+    assert len(est.validation_scores_) == est.n_iter_
+    with pytest.raises(ValueError, match="feature names"):
+        MIMEncoder(**SMALL).fit(train, X_val=valid[valid.columns[::-1]])
