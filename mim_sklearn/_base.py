@@ -398,8 +398,7 @@ class BaseLatentEncoder(
         """
         self.device_ = resolve_device(self.device)
         self._column_likelihoods = self._choose_column_likelihoods(X.shape[1])
-        for name in ("n_categories_",):  # left by an earlier, categorical fit
-            self.__dict__.pop(name, None)
+        self.__dict__.pop("n_categories_", None)  # an earlier categorical fit's
         likelihood = self._new_likelihood()
         summary = summarize(
             [X] if chunks is None else chunks,
