@@ -27,14 +27,13 @@ PARAMETERS = """\
         :mod:`mim_sklearn.nn.architectures` for its contract.
     image_shape : tuple of (int, int, int) or None, default=None
         ``(channels, height, width)`` of each row of X; needed by "conv".
-    likelihood : {"auto", "gaussian", "bernoulli", "categorical"}, \
-            Likelihood or dict, default="auto"
-        Decoder distribution p(x|z). "auto" chooses by column: for a
-        DataFrame, numeric columns are "gaussian", boolean ones "bernoulli"
-        and ``category``, ``object`` or string ones "categorical"; an array
-        is numeric. A dict names the likelihood of some DataFrame columns
-        (``{"n_doors": "categorical"}``), the others going by kind. A table
-        with columns of several kinds gets a
+    likelihood : {"auto", "gaussian", "bernoulli", "categorical"}, Likelihood or dict
+        Decoder distribution p(x|z), "auto" by default, which chooses by
+        column: for a DataFrame, numeric columns are "gaussian", boolean
+        ones "bernoulli" and ``category``, ``object`` or string ones
+        "categorical"; an array is numeric. A dict names the likelihood of
+        some DataFrame columns (``{"n_doors": "categorical"}``), the others
+        going by kind. A table with columns of several kinds gets a
         :class:`~mim_sklearn.nn.MixedLikelihood`. An unbuilt
         :class:`~mim_sklearn.nn.Likelihood` instance (such as
         ``GaussianLikelihood(min_log_var=-8.0)``, or a subclass of your own)
