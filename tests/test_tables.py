@@ -337,3 +337,25 @@ def test_weights_and_a_validation_frame_with_a_table():
     assert len(est.validation_scores_) == est.n_iter_
     with pytest.raises(ValueError, match="feature names"):
         MIMEncoder(**SMALL).fit(train, X_val=valid[valid.columns[::-1]])
+
+
+@pytest.mark.parametrize("column, message", [
+    (pd.to_datetime(["2020-01-01"] * 240), "neither numbers, booleans nor categories"),
+    (pd.Series(["a", 1] * 120, dtype=object), "mixes values that cannot be ordered"),
+    (pd.Series([1 + 2j] * 240), "neither numbers, booleans nor categories"),
+])
+def test_a_column_of_another_kind_gets_a_clear_error(column, message):
+    frame = table().assign(odd=column)
+    est = VAEEncoder(**SMALL)
+    with pytest.raises(ValueError, match=message):
+        est.fit(frame)
+    assert not hasattr(est, "net_")
+
+
+def test_a_frame_without_the_fitted_columns_is_refused():
+    frame = table()
+    est = VAEEncoder(**SMALL).fit(frame)
+    with pytest.raises(ValueError, match="feature names"):
+        est.transform(frame.drop(columns="town").assign(other=1.0))
+    with pytest.raises(ValueError, match="now missing:\n- town"):
+        est.transform(frame.drop(columns="town"))
