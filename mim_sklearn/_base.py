@@ -900,20 +900,11 @@ class BaseLatentEncoder(
             Estimated log p(x) of each row, in nats.
         """
         X = self._validated(X)
-        n_draws = self.n_importance_samples
-        seed = self._seed_for(None)
-
-        def log_likelihood(model, x):
-            # Every chunk reuses the same K standard normal draws, so a row's
-            # estimate depends on the row alone: not on the order, the chunking
-            # or the other rows passed with it.
-            generator = torch.Generator(self.device_).manual_seed(seed)
-            return model.importance_log_likelihood(
+        log_p = self._map_importance_draws(
+            X,
+            lambda model, x, n_draws, generator: model.importance_log_likelihood(
                 model.to_working_units(x), n_draws, generator, shared_noise=True
-            )
-
-        log_p = self._map_rows(
-            X, log_likelihood, max(1, SCORE_CHUNK_ELEMENTS // n_draws)
+            ),
         )
         # The log-Jacobian of the scaling, over each row's observed entries.
         log_scale = np.log(self.scale_)
@@ -930,19 +921,35 @@ class BaseLatentEncoder(
         In X's units, by importance sampling with ``n_importance_samples``
         draws per row (see
         :meth:`~mim_sklearn.nn.LatentVariableModel.conditional_reconstruction`),
-        seeded and row by row independent as in :meth:`score_samples`.
+        with the draws of :meth:`score_samples`.
+        """
+        return self._map_importance_draws(
+            X,
+            lambda model, x, n_draws, generator: model.from_working_units(
+                model.conditional_reconstruction(
+                    model.to_working_units(x), n_draws, generator, shared_noise=True
+                )
+            ),
+        )
+
+    def _map_importance_draws(self, X: np.ndarray, fn) -> np.ndarray:
+        """:meth:`_map_rows` of ``fn(model, rows, n_draws, generator)`` with
+        ``n_importance_samples`` draws per row.
+
+        Every chunk gets a generator seeded alike, and so reuses the same K
+        standard normal draws: a row's result depends on the row alone, not
+        on the order, the chunking or the other rows passed with it, and
+        repeated calls agree. Chunks hold at most ``SCORE_CHUNK_ELEMENTS``
+        rows x draws.
         """
         n_draws = self.n_importance_samples
         seed = self._seed_for(None)
 
-        def reconstruct(model, x):
+        def seeded(model, x):
             generator = torch.Generator(self.device_).manual_seed(seed)
-            rows = model.conditional_reconstruction(
-                model.to_working_units(x), n_draws, generator, shared_noise=True
-            )
-            return model.from_working_units(rows)
+            return fn(model, x, n_draws, generator)
 
-        return self._map_rows(X, reconstruct, max(1, SCORE_CHUNK_ELEMENTS // n_draws))
+        return self._map_rows(X, seeded, max(1, SCORE_CHUNK_ELEMENTS // n_draws))
 
     def score(self, X, y=None):
         """Mean importance-sampled log-likelihood of X (greater is better).
