@@ -60,6 +60,14 @@ def _seed(random_state) -> int:
     return int(check_random_state(random_state).randint(_MAX_SEED))
 
 
+def _groups(likelihood: Likelihood) -> list[tuple[Likelihood, list[int] | slice]]:
+    """Each likelihood of a model's features and its columns: a
+    MixedLikelihood's groups, or the one likelihood of every column."""
+    if isinstance(likelihood, MixedLikelihood):
+        return list(zip(likelihood.likelihoods, likelihood.parts_columns))
+    return [(likelihood, slice(None))]
+
+
 def _checked_weights(
     sample_weight, X: np.ndarray, name: str = "sample_weight", rows: str = "X"
 ) -> np.ndarray | None:
@@ -483,12 +491,10 @@ class BaseLatentEncoder(
     @staticmethod
     def _coded_features(likelihood: Likelihood, n_features: int) -> np.ndarray:
         """Which features hold category codes (for the categorical likelihood)."""
-        if isinstance(likelihood, MixedLikelihood):
-            coded = np.zeros(n_features, dtype=bool)
-            for part, columns in zip(likelihood.likelihoods, likelihood.parts_columns):
-                coded[columns] = isinstance(part, CategoricalLikelihood)
-            return coded
-        return np.full(n_features, isinstance(likelihood, CategoricalLikelihood))
+        coded = np.zeros(n_features, dtype=bool)
+        for part, columns in _groups(likelihood):
+            coded[columns] = isinstance(part, CategoricalLikelihood)
+        return coded
 
     def _new_likelihood(self) -> Likelihood:
         """A fresh, unbuilt likelihood from the parameters (a copy of an
@@ -508,12 +514,7 @@ class BaseLatentEncoder(
                     for group in groups
                 ])
         if hasattr(self, "n_categories_"):
-            parts = (
-                zip(likelihood.likelihoods, likelihood.parts_columns)
-                if isinstance(likelihood, MixedLikelihood)
-                else [(likelihood, slice(None))]
-            )
-            for part, columns in parts:
+            for part, columns in _groups(likelihood):
                 if isinstance(part, CategoricalLikelihood):
                     part.categories = self.n_categories_[columns].tolist()
         return likelihood
@@ -868,9 +869,7 @@ class BaseLatentEncoder(
         with torch.inference_mode():
             z = model.sample_prior(n_samples, generator)
             x = model.sample_x_given_z(z, generator)
-            codes_only = model.likelihood.discrete and not isinstance(
-                model.likelihood, MixedLikelihood
-            )
+            codes_only = all(part.discrete for part, _ in _groups(model.likelihood))
             X = model.from_working_units(x).cpu().numpy().astype(
                 np.int64 if codes_only else np.float64
             )
