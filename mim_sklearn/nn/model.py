@@ -631,6 +631,13 @@ class LatentVariableModel(nn.Module):
             The log importance weight of each draw for each row.
         params : torch.Tensor of shape (n_draws, n_rows, n_outputs)
             The decoder's output for each draw.
+
+        Examples
+        --------
+        >>> model = LatentVariableModel(3, 2, (8,), "tanh")
+        >>> log_weights, params = model.importance_weights(torch.zeros(4, 3), 16, None)
+        >>> log_weights.shape, params.shape
+        (torch.Size([16, 4]), torch.Size([16, 4, 3]))
         """
         mean, log_var = self.encode(x) if posterior is None else posterior
         z = self.rsample_posterior(mean, log_var, generator, n_draws, shared_noise)
