@@ -36,7 +36,7 @@ from sklearn.utils.validation import (
 )
 
 from ._device import as_device_tensor, resolve_device
-from ._engine import build_net
+from ._engine import binarized, build_net
 from ._inference import SCORE_CHUNK_ELEMENTS, TRANSFORM_CHUNK_ROWS, map_rows
 from ._tabular import DEFAULT_LIKELIHOODS, TableSchema, is_dataframe
 from ._validation import (
@@ -107,6 +107,12 @@ def _unit_mean(weights: np.ndarray | None, *parts: np.ndarray) -> np.ndarray | N
     return scaled
 
 
+def _binarized_once(X: np.ndarray, seed: int) -> np.ndarray:
+    """One seeded 0/1 draw of X in [0, 1] (see ``dynamic_binarization``)."""
+    generator = torch.Generator().manual_seed(seed)
+    return binarized(torch.from_numpy(X), generator).numpy()
+
+
 class BaseLatentEncoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -121,8 +127,10 @@ class BaseLatentEncoder(
         "activation": [StrOptions(set(ACTIVATIONS))],
         "architecture": [StrOptions(set(ARCHITECTURES)), callable],
         "image_shape": ["array-like", None],
+        "latent_levels": [Interval(Integral, 1, 2, closed="both")],
         "likelihood": [StrOptions({"auto", *LIKELIHOODS}), Likelihood, dict],
         "decoder_variance": [StrOptions({"shared", "decoded"})],
+        "dynamic_binarization": ["boolean"],
         "prior": [StrOptions(set(PRIORS)), Prior],
         "n_prior_components": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"auto", "global", "feature"})],
@@ -151,8 +159,10 @@ class BaseLatentEncoder(
         activation="tanh",
         architecture="mlp",
         image_shape=None,
+        latent_levels=1,
         likelihood="auto",
         decoder_variance="shared",
+        dynamic_binarization=False,
         prior="standard",
         n_prior_components=100,
         scaling="auto",
@@ -177,8 +187,10 @@ class BaseLatentEncoder(
         self.activation = activation
         self.architecture = architecture
         self.image_shape = image_shape
+        self.latent_levels = latent_levels
         self.likelihood = likelihood
         self.decoder_variance = decoder_variance
+        self.dynamic_binarization = dynamic_binarization
         self.prior = prior
         self.n_prior_components = n_prior_components
         self.scaling = scaling
@@ -287,6 +299,14 @@ class BaseLatentEncoder(
         # Mean 1 over the training rows and, apart, over the held-out rows.
         parts = () if train_rows is None else (train_rows, valid_rows)
         weights = _unit_mean(weights, *parts)
+        if self.dynamic_binarization and (X_val is not None or valid_rows is not None):
+            # The held-out rows are drawn once: early stopping compares
+            # epochs on the same 0/1 data.
+            if X_val is None:
+                X_val = X[valid_rows]
+                valid_weights = None if weights is None else weights[valid_rows]
+                valid_rows = None
+            X_val = _binarized_once(X_val, _seed(rng))
         self._train(
             X,
             self.max_iter,
@@ -522,6 +542,8 @@ class BaseLatentEncoder(
     def _named_likelihood(self, name: str) -> Likelihood:
         if name == "gaussian":
             return LIKELIHOODS["gaussian"](variance=self.decoder_variance)
+        if name == "pixelcnn":
+            return LIKELIHOODS["pixelcnn"](image_shape=self.image_shape)
         return LIKELIHOODS[name]()
 
     def _new_prior(self) -> Prior:
@@ -564,17 +586,20 @@ class BaseLatentEncoder(
                 "hidden_layer_sizes must be a sequence of positive integers such "
                 f"as (128, 128), got {self.hidden_layer_sizes!r}."
             )
+        likelihood = self._new_likelihood()
+        self._check_likelihood_choice(likelihood)
         model = LatentVariableModel(
             n_features=n_features,
-            n_components=self.n_components,
+            n_components=self._n_features_out,
             hidden_layer_sizes=tuple(hidden.tolist()),
             activation=self.activation,
-            likelihood=self._new_likelihood(),
+            likelihood=likelihood,
             prior=self._new_prior(),
             architecture=self.architecture,
             image_shape=None if self.image_shape is None else tuple(self.image_shape),
             auxiliary_posterior=self._objective().auxiliary_posterior,
             missing_indicators=self._missing_indicators,
+            latent_levels=self.latent_levels,
             seed=self._seed,
         )
         model.set_input_scaling(self.mean_, self.scale_)
@@ -591,7 +616,29 @@ class BaseLatentEncoder(
             tol=self.tol,
             verbose=self.verbose,
             callbacks=self.callbacks,
+            dynamic_binarization=self.dynamic_binarization,
         )
+
+    def _check_likelihood_choice(self, likelihood: Likelihood) -> None:
+        """Raise a ValueError when the likelihood cannot be trained as asked."""
+        if self.dynamic_binarization and not all(
+            part.binary for part, _ in _groups(likelihood)
+        ):
+            raise ValueError(
+                "dynamic_binarization=True draws 0/1 rows from X's grey levels, "
+                f"which needs a binary likelihood such as 'bernoulli'; got "
+                f"{type(likelihood).__name__}. Set likelihood='bernoulli' or "
+                "dynamic_binarization=False."
+            )
+        if self._objective().samples_decoder and getattr(
+            likelihood, "sequential_sampling", False
+        ):
+            raise ValueError(
+                f"{type(self).__name__} draws from the decoder in every training "
+                f"step, which {type(likelihood).__name__} does one pixel at a time "
+                "(a network pass per pixel): use AMIMEncoder, the asymmetric MIM "
+                "that the MIM paper trains this decoder with, or VAEEncoder."
+            )
 
     def _train(
         self,
@@ -703,7 +750,8 @@ class BaseLatentEncoder(
 
     @property
     def _n_features_out(self) -> int:
-        return self.n_components
+        # The code's width: n_components per latent level.
+        return self.n_components * self.latent_levels
 
     def _seed_for(self, random_state) -> int:
         """The seed of a sampling call: ``random_state``, else the estimator's."""
@@ -781,7 +829,8 @@ class BaseLatentEncoder(
             return torch.cat([mean, (0.5 * log_var).exp()], dim=-1)
 
         both = self._map_rows(X, moments)
-        return both[:, : self.n_components], both[:, self.n_components :]
+        width = self._n_features_out
+        return both[:, :width], both[:, width:]
 
     def sample_posterior(self, X, random_state=None):
         """Draw one z ~ q(z|x) for each row of X.
@@ -802,9 +851,9 @@ class BaseLatentEncoder(
         generator = self._generator(random_state)
         return self._map_rows(
             X,
-            lambda model, x: model.rsample_posterior(
-                *model.encode(model.to_working_units(x)), generator
-            ),
+            lambda model, x: model.posterior(
+                model.to_working_units(x)
+            ).rsample_with_log_prob(generator)[0],
         )
 
     def inverse_transform(self, Z):
@@ -826,10 +875,11 @@ class BaseLatentEncoder(
         check_is_fitted(self)
         index = getattr(Z, "index", None)
         Z = check_array(Z, **INPUT_FORMAT)
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self._n_features_out:
             raise ValueError(
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} encodes "
-                f"to n_components={self.n_components}."
+                f"to {self._n_features_out} (n_components={self.n_components} for "
+                f"each of latent_levels={self.latent_levels})."
             )
         X = self._map_rows(
             Z,

@@ -27,8 +27,22 @@ PARAMETERS = """\
         :mod:`mim_sklearn.nn.architectures` for its contract.
     image_shape : tuple of (int, int, int) or None, default=None
         ``(channels, height, width)`` of each row of X; needed by "conv".
-    likelihood : {"auto", "gaussian", "bernoulli", "categorical"}, Likelihood or dict
-        Decoder distribution p(x|z), "auto" by default, which chooses by
+    latent_levels : {1, 2}, default=1
+        Levels of the latent code, each of ``n_components`` dimensions. 2 is
+        the hierarchical model of Tomczak & Welling's convHVAE, with which
+        the MIM paper reports its image results (two levels of 40): z = [z1,
+        z2], the top level z2 under ``prior``, the bottom level z1 under a
+        learned Gaussian p(z1|z2), an encoder q(z2|x) q(z1|x, z2) and a
+        decoder that reads both. :meth:`transform` returns the posterior
+        means of both levels side by side (z1's at the mean of z2), so the
+        codes have ``2 * n_components`` columns and drop into a Pipeline as
+        before; :meth:`sample_posterior` and
+        :meth:`sample` draw down the chain, and :meth:`score_samples`
+        importance-samples both levels. See
+        :class:`~mim_sklearn.nn.LatentVariableModel` for the networks.
+    likelihood : str, Likelihood or dict, default="auto"
+        Decoder distribution p(x|z): "auto", "gaussian", "bernoulli",
+        "categorical" or "pixelcnn". "auto" chooses by
         column: for a DataFrame, numeric columns are "gaussian", boolean
         ones "bernoulli" and ``category``, ``object`` or string ones
         "categorical"; an array is numeric. A dict names the likelihood of
@@ -47,8 +61,15 @@ PARAMETERS = """\
         codes 0 to K_j - 1 (K_j learned in ``fit``), or a DataFrame's
         categories, modelled as independent categorical variables; the
         encoders see them one-hot, :meth:`sample` returns codes and
-        :meth:`inverse_transform` the most probable code. Both discrete
-        likelihoods use X as it is (no ``scaling``). MIM's decoder-sampled
+        :meth:`inverse_transform` the most probable code. "pixelcnn": binary
+        images of ``image_shape`` (one channel) under an autoregressive
+        PixelCNN decoder (:class:`~mim_sklearn.nn.PixelCNNLikelihood`; the
+        MIM paper's PixelHVAE with ``latent_levels=2``): each pixel depends
+        on the pixels before it, so :meth:`sample` and
+        :meth:`inverse_transform` take a network pass per pixel, and
+        :class:`MIMEncoder` and :class:`MAEEncoder`, which sample the decoder
+        in every training step, refuse it for :class:`AMIMEncoder`. The
+        discrete likelihoods use X as it is (no ``scaling``). MIM's decoder-sampled
         pairs use the decoder's mean for them (see Notes of
         :class:`MIMEncoder`); the mutual autoencoder trains its decoder draws
         with the score-function (REINFORCE) estimator. Missing values (NaN,
@@ -62,6 +83,14 @@ PARAMETERS = """\
         variance per feature for each z beside the mean (the MIM paper's
         reference code for its toy data). Ignored by the discrete
         likelihoods and by a likelihood instance.
+    dynamic_binarization : bool, default=False
+        For a "bernoulli" likelihood (or another binary one) and X in
+        [0, 1]: draw each training row anew as 0/1 pixels, x ~ Bernoulli(X),
+        every time a batch is used (each epoch), as binarized-MNIST work
+        trains; the held-out rows are drawn once, with the fit's seed, so
+        that early stopping compares epochs on the same data. Draw your test
+        set once the same way (``rng.uniform(size=X.shape) < X``) before
+        :meth:`transform` or :meth:`score`, which take X as given.
     prior : {"standard", "mog", "vamp"} or Prior, default="standard"
         Latent prior p(z). An unbuilt :class:`~mim_sklearn.nn.Prior`
         instance (such as ``VampPrior(n_prior_components=500)``, or a

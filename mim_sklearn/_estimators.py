@@ -25,7 +25,7 @@ class MIMEncoder(BaseLatentEncoder):
     Parameters
     ----------
     n_components : int, default=10
-        Dimension of the latent code z.
+        Dimension of the latent code z (of each level, see ``latent_levels``).
     $parameters
 
     Attributes
@@ -73,7 +73,7 @@ class MIMEncoder(BaseLatentEncoder):
     """
 
     def _objective(self) -> Objective:
-        return Objective(mim_objective)
+        return Objective(mim_objective, samples_decoder=True)
 
 
 @fill_shared_sections
@@ -83,7 +83,7 @@ class AMIMEncoder(BaseLatentEncoder):
     Parameters
     ----------
     n_components : int, default=10
-        Dimension of the latent code z.
+        Dimension of the latent code z (of each level, see ``latent_levels``).
     $parameters
 
     Attributes
@@ -130,7 +130,7 @@ class VAEEncoder(BaseLatentEncoder):
     Parameters
     ----------
     n_components : int, default=10
-        Dimension of the latent code z.
+        Dimension of the latent code z (of each level, see ``latent_levels``).
     $parameters
 
     Attributes
@@ -175,7 +175,7 @@ class MAEEncoder(BaseLatentEncoder):
     Parameters
     ----------
     n_components : int, default=10
-        Dimension of the latent code z.
+        Dimension of the latent code z (of each level, see ``latent_levels``).
     target_mutual_info : float, default=1.0
         The mutual information M between x and z, in nats, that the decoding
         distribution p(z) p(x|z) should carry.
@@ -246,8 +246,10 @@ class MAEEncoder(BaseLatentEncoder):
         activation="tanh",
         architecture="mlp",
         image_shape=None,
+        latent_levels=1,
         likelihood="auto",
         decoder_variance="shared",
+        dynamic_binarization=False,
         prior="standard",
         n_prior_components=100,
         scaling="auto",
@@ -273,8 +275,10 @@ class MAEEncoder(BaseLatentEncoder):
             activation=activation,
             architecture=architecture,
             image_shape=image_shape,
+            latent_levels=latent_levels,
             likelihood=likelihood,
             decoder_variance=decoder_variance,
+            dynamic_binarization=dynamic_binarization,
             prior=prior,
             n_prior_components=n_prior_components,
             scaling=scaling,
@@ -305,6 +309,7 @@ class MAEEncoder(BaseLatentEncoder):
                 "mi_penalty": self.mi_penalty,
             },
             auxiliary_posterior=True,
+            samples_decoder=True,
             fitted_attributes=mutual_information_bound,
         )
 

@@ -55,6 +55,10 @@ class Objective:
         mutual autoencoder's target, for example).
     auxiliary_posterior : bool, default=False
         Whether the model needs the auxiliary encoder r(z|x).
+    samples_decoder : bool, default=False
+        Whether training draws x from the decoder p(x|z) (or its mean),
+        which a likelihood with ``sequential_sampling`` (the PixelCNN's)
+        does one pixel at a time.
     fitted_attributes : callable or None, default=None
         ``fitted_attributes(model, generator)`` returns the estimator's
         objective-specific fitted attributes (name to float), computed after
@@ -72,6 +76,7 @@ class Objective:
     function: ObjectiveFunction
     options: Mapping[str, float] = field(default_factory=dict)
     auxiliary_posterior: bool = False
+    samples_decoder: bool = False
     fitted_attributes: Callable[
         [LatentVariableModel, torch.Generator], dict[str, float]
     ] | None = None
@@ -255,11 +260,9 @@ def encoder_sampled_terms(
     >>> sorted(terms)
     ['log_p_x_given_z', 'log_p_z', 'log_q_x', 'log_q_z_given_x']
     """
-    mean, log_var = model.encode(x)
-    z = model.rsample_posterior(mean, log_var, generator)
+    z, log_q_z_given_x = model.posterior(x).rsample_with_log_prob(generator)
     log_p_x_given_z = model.log_p_x_given_z(x, model.decode(z))
     log_p_z = prior_weight * model.log_p_z(z)
-    log_q_z_given_x = model.log_q_z_given_x(z, mean, log_var)
     return {
         "log_p_x_given_z": log_p_x_given_z,
         "log_p_z": log_p_z,
@@ -274,7 +277,8 @@ def decoder_sampled_terms(
     """Compute the log-probabilities of pairs z ~ P(z), x from p(x|z).
 
     z comes from MIM's anchor P(z) = N(0, I) (the sample distribution's
-    latent half), whatever the prior p(z) that scores it.
+    latent half; with two latent levels, over z2, and z1 from the model's
+    p(z1|z2)), whatever the prior p(z) that scores it.
 
     Continuous x is drawn with the reparameterisation trick, so gradients
     reach the decoder through the sample, and log q(x) is a one-sample
@@ -316,18 +320,18 @@ def decoder_sampled_terms(
         inputs = likelihood.expected_encoder_input(params).detach()
         log_p_x_given_z = likelihood.log_prob_of_encoder_input(inputs, params)
         log_q_x = log_p_x_given_z
-        mean, log_var = model.encode_inputs(inputs)
+        posterior = model.posterior_of_inputs(inputs)
     else:
         x = likelihood.sample(params, generator)
         log_p_x_given_z = model.log_p_x_given_z(x, params)
-        mean, log_var = model.encode(x)
+        posterior = model.posterior(x)
         log_q_x = model.importance_log_likelihood(
-            x, 1, generator, posterior=(mean, log_var)
+            x, 1, generator, posterior=posterior
         )
     return {
         "log_p_x_given_z": log_p_x_given_z,
         "log_p_z": model.log_p_z(z),
-        "log_q_z_given_x": model.log_q_z_given_x(z, mean, log_var),
+        "log_q_z_given_x": posterior.log_prob(z),
         "log_q_x": log_q_x,
     }
 

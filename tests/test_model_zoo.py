@@ -196,7 +196,7 @@ def test_a_training_step_encodes_the_pseudo_inputs_once():
     # give the mixture of the posteriors at their new place.
     with torch.no_grad():
         model.prior.pseudo_inputs.add_(0.5)
-    means, log_vars = model.encode_inputs(model.prior.pseudo_inputs)
+    means, log_vars = model.encode_top(model.prior.pseudo_inputs)
     components = Independent(Normal(means, (0.5 * log_vars).exp()), 1)
     z = torch.randn(6, 2, generator=torch.Generator().manual_seed(3))
     expected = torch.logsumexp(components.log_prob(z.unsqueeze(1)), dim=1) - np.log(4)

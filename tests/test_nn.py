@@ -12,6 +12,7 @@ from mim_sklearn.nn import (
     make_mlp,
 )
 from mim_sklearn.nn.gaussian import gaussian_log_prob, gaussian_rsample
+from mim_sklearn.nn.posteriors import GaussianPosterior
 
 
 def test_gaussian_log_prob_matches_torch_normal():
@@ -113,18 +114,20 @@ def test_importance_log_likelihood_matches_a_linear_gaussian_model():
 
 
 @pytest.mark.parametrize("n_draws", [None, 5])
-def test_rsample_posterior_shapes(n_draws):
+def test_posterior_draw_shapes(n_draws):
     model = LatentVariableModel(3, 2, (4,), "tanh")
-    mean, log_var = model.encode(torch.zeros(6, 3))
-    z = model.rsample_posterior(mean, log_var, None, n_draws=n_draws)
+    z, log_q = model.posterior(torch.zeros(6, 3)).rsample_with_log_prob(
+        None, n_draws=n_draws
+    )
     assert z.shape == ((6, 2) if n_draws is None else (5, 6, 2))
+    assert log_q.shape == z.shape[:-1]
 
 
 def test_shared_noise_gives_every_row_the_same_standard_draws():
     mean = torch.tensor([[0.0, 0.0], [10.0, -10.0]])
     log_var = torch.tensor([[0.0, 0.0], [2 * math.log(3.0)] * 2])
-    z = LatentVariableModel.rsample_posterior(
-        mean, log_var, torch.Generator().manual_seed(0), 4, shared_noise=True
+    z, _ = GaussianPosterior(mean, log_var).rsample_with_log_prob(
+        torch.Generator().manual_seed(0), 4, shared_noise=True
     )
     assert z.shape == (4, 2, 2)
     torch.testing.assert_close((z[:, 1] - mean[1]) / 3.0, z[:, 0] - mean[0])

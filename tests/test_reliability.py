@@ -208,13 +208,13 @@ def test_large_inputs_are_processed_in_bounded_chunks(monkeypatch):
     est = VAEEncoder(n_components=2, hidden_layer_sizes=(8,), max_iter=1,
                      n_importance_samples=4, device="cpu", random_state=0).fit(X[:2000])
     rows_seen = []
-    encode = type(est.model_).encode
+    posterior = type(est.model_).posterior
 
     def spy(model, x):
         rows_seen.append(x.shape[-2])
-        return encode(model, x)
+        return posterior(model, x)
 
-    monkeypatch.setattr(type(est.model_), "encode", spy)
+    monkeypatch.setattr(type(est.model_), "posterior", spy)
     Z = est.transform(X)
     assert Z.shape == (200_000, 2) and max(rows_seen) <= 2**16
     np.testing.assert_array_equal(Z[-1000:], est.transform(X[-1000:]))

@@ -10,6 +10,8 @@ from .likelihoods import (
 )
 from .model import LatentVariableModel
 from .networks import ACTIVATIONS, initialize_parameters, make_mlp
+from .pixelcnn import PixelCNNLikelihood
+from .posteriors import GaussianPosterior, TwoLevelPosterior
 from .priors import (
     PRIORS,
     MixtureOfGaussiansPrior,
@@ -25,12 +27,15 @@ __all__ = [
     "BernoulliLikelihood",
     "CategoricalLikelihood",
     "GaussianLikelihood",
+    "GaussianPosterior",
     "LatentVariableModel",
     "Likelihood",
     "MixedLikelihood",
     "MixtureOfGaussiansPrior",
+    "PixelCNNLikelihood",
     "Prior",
     "StandardNormalPrior",
+    "TwoLevelPosterior",
     "VampPrior",
     "initialize_parameters",
     "make_mlp",

@@ -105,6 +105,9 @@ class Likelihood(nn.Module, abc.ABC):
     scales_input: bool = True
     #: Whether x may hold missing entries (NaN); see the class description.
     supports_missing: bool = False
+    #: Whether x is 0/1, so that grey levels can be binarized as training
+    #: goes (the estimators' ``dynamic_binarization``).
+    binary: bool = False
 
     def __init__(self, n_features: int | None = None) -> None:
         super().__init__()
@@ -504,6 +507,7 @@ class BernoulliLikelihood(Likelihood):
     encoder_input_bounds = (0.0, 1.0)
     scales_input = False
     supports_missing = True
+    binary = True
 
     def check_data(self, X: np.ndarray) -> None:
         """Raise a ValueError unless every value of X is in [0, 1].
@@ -1225,8 +1229,13 @@ def category_counts(
     return counts
 
 
+# Its own module, built on the Likelihood above: imported here, after it, so
+# that the registry below names every likelihood.
+from .pixelcnn import PixelCNNLikelihood  # noqa: E402
+
 LIKELIHOODS: dict[str, type[Likelihood]] = {
     "gaussian": GaussianLikelihood,
     "bernoulli": BernoulliLikelihood,
     "categorical": CategoricalLikelihood,
+    "pixelcnn": PixelCNNLikelihood,
 }

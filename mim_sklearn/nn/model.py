@@ -3,11 +3,16 @@
 Four distributions make the model (the MIM paper's decomposition): the encoder
 q(z|x), the decoder p(x|z), the latent prior p(z), and the data prior q(x),
 which here is the decoder's marginal and so has no parameters of its own.
+
+With two latent levels (Tomczak & Welling's convHVAE) the code is z = [z1, z2]:
+the prior is p(z2) p(z1|z2) and the encoder q(z2|x) q(z1|x, z2) (see
+:mod:`~mim_sklearn.nn.posteriors`); the decoder reads both levels.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
@@ -17,19 +22,29 @@ from torch import nn
 from .architectures import ARCHITECTURES, ArchitectureSpec
 from .gaussian import MIN_LOG_VAR, floored_log_var, gaussian_log_prob, gaussian_rsample
 from .likelihoods import LIKELIHOODS, Likelihood
-from .networks import initialize_parameters
+from .networks import initialize_parameters, make_mlp
+from .posteriors import GaussianPosterior, Posterior, TwoLevelPosterior
 from .priors import PRIORS, Prior, _standard_normal_sample
 
 
 class LatentVariableModel(nn.Module):
     """Gaussian encoder q(z|x), decoder p(x|z) and prior p(z).
 
+    With ``latent_levels=2`` the code z = [z1, z2] has two levels of
+    ``n_components / 2`` dimensions, as in Tomczak & Welling's convHVAE: the
+    top level z2 has the prior, the bottom level z1 a learned
+    Gaussian p(z1|z2), and the encoder is q(z2|x) q(z1|x, z2). Networks:
+    q(z2|x) is the architecture's encoder; q(z1|x, z2) reads a second
+    encoder's Gaussian guess of z1 from x alone with z2, through one hidden
+    layer of the last hidden width; p(z1|z2) is a fully connected network
+    with the decoder's hidden widths; the decoder reads [z1, z2].
+
     Parameters
     ----------
     n_features : int
         Dimension of x.
     n_components : int
-        Dimension of z.
+        Dimension of z (of both levels together).
     hidden_layer_sizes : sequence of int
         Hidden widths of the encoder; the decoder mirrors them.
     activation : str
@@ -65,6 +80,8 @@ class LatentVariableModel(nn.Module):
         entries are observed (x holds NaN where they are missing), as for
         data trained with missing values. Not with a convolutional
         architecture.
+    latent_levels : {1, 2}, default=1
+        Number of levels of the latent code (see above).
     seed : int, default=0
         Seed of the local generator that initialises the weights.
 
@@ -73,6 +90,12 @@ class LatentVariableModel(nn.Module):
     >>> model = LatentVariableModel(4, 2, (8,), "tanh")
     >>> mean, log_var = model.encode(torch.zeros(3, 4))
     >>> model.decode(mean).shape
+    torch.Size([3, 4])
+
+    Two levels of two dimensions each:
+
+    >>> model = LatentVariableModel(4, 4, (8,), "tanh", latent_levels=2)
+    >>> model.sample_prior(3, None).shape
     torch.Size([3, 4])
     """
 
@@ -91,11 +114,21 @@ class LatentVariableModel(nn.Module):
         image_shape: tuple[int, int, int] | None = None,
         auxiliary_posterior: bool = False,
         missing_indicators: bool = False,
+        latent_levels: int = 1,
         seed: int = 0,
     ) -> None:
         super().__init__()
+        if latent_levels not in (1, 2) or n_components % latent_levels:
+            raise ValueError(
+                "latent_levels must be 1 or 2, and n_components (of all levels) "
+                f"a multiple of it; got latent_levels={latent_levels!r} for "
+                f"n_components={n_components}."
+            )
         self.min_encoder_log_var = min_encoder_log_var
         self.missing_indicators = missing_indicators
+        self.latent_levels = latent_levels
+        # The prior's level: all of z, or the top level z2.
+        self.n_top_components = n_components // latent_levels
         if missing_indicators and image_shape is not None:
             raise ValueError(
                 "A convolutional encoder cannot read missing-value indicators yet; "
@@ -112,16 +145,18 @@ class LatentVariableModel(nn.Module):
         if prior.n_components is None:
             # A prior defined through the encoder (the VampPrior) lives where
             # the encoder's inputs do.
-            prior.build(n_components, n_inputs, self.likelihood.encoder_input_bounds)
+            prior.build(
+                self.n_top_components, n_inputs, self.likelihood.encoder_input_bounds
+            )
         if (
             (self.likelihood.n_features, prior.n_components)
-            != (n_features, n_components)
+            != (n_features, self.n_top_components)
         ):
             raise ValueError(
                 f"The likelihood is built for {self.likelihood.n_features} features "
                 f"and the prior for {prior.n_components} components, but the model "
-                f"has {n_features} and {n_components}; pass unbuilt ones (without "
-                "n_features or n_components) to let the model size them."
+                f"has {n_features} and {self.n_top_components}; pass unbuilt ones "
+                "(without n_features or n_components) to let the model size them."
             )
         self.prior = prior
         build = (
@@ -139,14 +174,32 @@ class LatentVariableModel(nn.Module):
         self.encoder, self.decoder = build(spec)
         # r(z|x) has the encoder's architecture (and its own weights).
         self.auxiliary = build(spec)[0] if auxiliary_posterior else None
+        self.bottom_encoder = self.bottom_head = self.conditional_prior = None
+        if latent_levels == 2:
+            self._build_bottom_level(build, spec)
         generator = torch.Generator().manual_seed(seed)
         initialize_parameters(self, generator)
         self.prior.reset_parameters(generator)
-        self.prior.attach_encoder(self.encode_inputs)
+        self.prior.attach_encoder(self.encode_top)
         # The affine map from the user's units to the working units the
         # networks see; buffers, so it moves and pickles with the model.
         self.register_buffer("input_offset", torch.zeros(n_features))
         self.register_buffer("input_scale", torch.ones(n_features))
+
+    def _build_bottom_level(self, build: Callable, spec: ArchitectureSpec) -> None:
+        """The networks of a two-level model beside the decoder and q(z2|x)."""
+        n_top = self.n_top_components
+        n_bottom = spec.n_components - n_top
+        self.encoder = build(dataclasses.replace(spec, n_components=n_top))[0]
+        self.bottom_encoder = build(dataclasses.replace(spec, n_components=n_bottom))[0]
+        self.bottom_head = make_mlp(
+            2 * n_bottom + n_top, spec.hidden_layer_sizes[-1:], 2 * n_bottom,
+            spec.activation,
+        )
+        self.conditional_prior = make_mlp(
+            n_top, tuple(reversed(spec.hidden_layer_sizes)), 2 * n_bottom,
+            spec.activation,
+        )
 
     def set_input_scaling(self, offset, scale) -> None:
         """Set the map x -> (x - offset) / scale to working units.
@@ -194,8 +247,66 @@ class LatentVariableModel(nn.Module):
         """
         return x * self.input_scale + self.input_offset
 
+    def posterior(self, x: torch.Tensor) -> Posterior:
+        """The posterior q(z|x) of each row.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (..., n_features)
+            Rows of data, in working units.
+
+        Returns
+        -------
+        GaussianPosterior or TwoLevelPosterior
+            The posterior of each row, which draws and scores codes (see
+            :mod:`~mim_sklearn.nn.posteriors`).
+        """
+        return self.posterior_of_inputs(
+            self.likelihood.encoder_input(x), self._observed(x)
+        )
+
+    def posterior_of_inputs(
+        self, inputs: torch.Tensor, observed: torch.Tensor | None = None
+    ) -> Posterior:
+        """:meth:`posterior` from the likelihood's encoder inputs.
+
+        The encoder inputs are x itself, or one-hot codes for categorical
+        data (see :meth:`Likelihood.encoder_input`), or the expected inputs
+        of MIM's decoder-sampled pairs.
+
+        Parameters
+        ----------
+        inputs : torch.Tensor of shape (..., n_inputs)
+            Encoder inputs.
+        observed : torch.Tensor of shape (..., n_features) or None, default=None
+            Which entries of each row were observed (boolean), read by a
+            model with ``missing_indicators``; None means all of them.
+
+        Returns
+        -------
+        GaussianPosterior or TwoLevelPosterior
+            The posterior of each row.
+        """
+        network_input = self._network_input(inputs, observed)
+        top = GaussianPosterior(
+            *self._gaussian_parameters(self.encoder(network_input))
+        )
+        if self.latent_levels == 1:
+            return top
+        guess = self.bottom_encoder(network_input)
+
+        def bottom(z2: torch.Tensor) -> GaussianPosterior:
+            features = guess.expand(*z2.shape[:-1], guess.shape[-1])
+            output = self.bottom_head(torch.cat([features, z2], dim=-1))
+            return GaussianPosterior(*self._gaussian_parameters(output))
+
+        return TwoLevelPosterior(top, bottom)
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and floored log-variance of q(z|x).
+
+        With two levels, the bottom level's are those of q(z1|x, z2) at the
+        mean of q(z2|x).
 
         Parameters
         ----------
@@ -210,31 +321,30 @@ class LatentVariableModel(nn.Module):
             The posterior log-variance of each row, at least
             ``min_encoder_log_var``.
         """
-        return self.encode_inputs(self.likelihood.encoder_input(x), self._observed(x))
+        posterior = self.posterior(x)
+        return posterior.mean, posterior.log_var
 
-    def encode_inputs(
+    def encode_top(
         self, inputs: torch.Tensor, observed: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """:meth:`encode` from the likelihood's encoder inputs.
+        """Mean and log-variance of q(z|x), or of q(z2|x) with two levels.
 
-        The encoder inputs are x itself, or one-hot codes for categorical
-        data (see :meth:`Likelihood.encoder_input`): the VampPrior's
-        pseudo-inputs live there.
+        The level that the prior is over: a VampPrior encodes its
+        pseudo-inputs with it.
 
         Parameters
         ----------
         inputs : torch.Tensor of shape (..., n_inputs)
-            Encoder inputs.
+            Encoder inputs (see :meth:`posterior_of_inputs`).
         observed : torch.Tensor of shape (..., n_features) or None, default=None
-            Which entries of each row were observed (boolean), read by a
-            model with ``missing_indicators``; None means all of them.
+            Which entries of each row were observed; None means all of them.
 
         Returns
         -------
-        mean : torch.Tensor of shape (..., n_components)
-            The posterior mean of each row.
-        log_var : torch.Tensor of shape (..., n_components)
-            The floored posterior log-variance of each row.
+        mean : torch.Tensor of shape (..., n_top_components)
+            The posterior mean of each row's top level.
+        log_var : torch.Tensor of shape (..., n_top_components)
+            Its floored log-variance.
         """
         return self._gaussian_parameters(
             self.encoder(self._network_input(inputs, observed))
@@ -260,6 +370,8 @@ class LatentVariableModel(nn.Module):
     def log_p_z(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of the prior p(z) at each row of ``z``.
 
+        With two levels, ``log p(z2) + log p(z1|z2)``.
+
         Parameters
         ----------
         z : torch.Tensor of shape (..., n_components)
@@ -270,12 +382,43 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape (...)
             The log-density of each code, in nats.
         """
-        return self.prior.log_prob(z)
+        if self.latent_levels == 1:
+            return self.prior.log_prob(z)
+        z1, z2 = self.split_levels(z)
+        return self.prior.log_prob(z2) + gaussian_log_prob(
+            z1, *self._gaussian_parameters(self.conditional_prior(z2))
+        )
+
+    def split_levels(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two-level codes ``[z1, z2]`` as the pair ``(z1, z2)``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes of a two-level model.
+
+        Returns
+        -------
+        z1 : torch.Tensor of shape (..., n_components - n_top_components)
+            The bottom level.
+        z2 : torch.Tensor of shape (..., n_top_components)
+            The top level, which the prior is over.
+        """
+        return z[..., : -self.n_top_components], z[..., -self.n_top_components :]
+
+    def _down_the_chain(
+        self, z_top: torch.Tensor, generator: torch.Generator | None
+    ) -> torch.Tensor:
+        """Codes from top-level draws: with two levels, z1 ~ p(z1|z2) joins."""
+        if self.latent_levels == 1:
+            return z_top
+        mean, log_var = self._gaussian_parameters(self.conditional_prior(z_top))
+        return torch.cat([gaussian_rsample(mean, log_var, generator), z_top], dim=-1)
 
     def sample_prior(
         self, n_samples: int, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw ``n_samples`` rows z ~ p(z).
+        """Draw ``n_samples`` rows z ~ p(z), down the chain with two levels.
 
         Parameters
         ----------
@@ -290,17 +433,19 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape (n_samples, n_components)
             The draws.
         """
-        return self.prior.sample(n_samples, generator)
+        return self._down_the_chain(self.prior.sample(n_samples, generator), generator)
 
     def sample_anchor(
         self, n_samples: int, generator: torch.Generator | None
     ) -> torch.Tensor:
-        """Draw ``n_samples`` rows from MIM's latent anchor P(z) = N(0, I).
+        """Draw ``n_samples`` rows from MIM's latent anchor P(z).
 
-        The anchor is the fixed latent half of MIM's sample distribution; it
-        is the prior only when the prior is standard. A learned prior is
-        fitted to the anchor's draws rather than drawing them itself, which
-        would reward it for shrinking its own entropy.
+        The anchor is the fixed latent half of MIM's sample distribution:
+        N(0, I), over the top level z2 with two levels, where z1 then comes
+        from the model's p(z1|z2). It is the prior only when the prior is
+        standard. A learned prior is fitted to the anchor's draws rather than
+        drawing them itself, which would reward it for shrinking its own
+        entropy; for the same reason the draws carry no gradient.
 
         Parameters
         ----------
@@ -315,9 +460,10 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape (n_samples, n_components)
             The draws.
         """
-        return _standard_normal_sample(
-            n_samples, self.prior.n_components, generator, self.input_offset
+        z_top = _standard_normal_sample(
+            n_samples, self.n_top_components, generator, self.input_offset
         )
+        return self._down_the_chain(z_top, generator).detach()
 
     def shared_prior_pass(self) -> contextlib.AbstractContextManager:
         """A block in which the prior's own network pass runs once.
@@ -348,7 +494,7 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape () or (n_draws,)
             The entropy in nats, or its estimate from each draw.
         """
-        entropy = self.prior.entropy()
+        entropy = self.prior.entropy() if self.latent_levels == 1 else None
         return -self.log_p_z(z) if entropy is None else entropy
 
     def initialize_prior(self, x: torch.Tensor) -> None:
@@ -405,70 +551,6 @@ class LatentVariableModel(nn.Module):
         else:
             output = self.auxiliary(x)
         return gaussian_log_prob(z, *self._gaussian_parameters(output))
-
-    @staticmethod
-    def log_q_z_given_x(
-        z: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
-    ) -> torch.Tensor:
-        """Log-density of q(z|x) at ``z``, given the encoder's output for x.
-
-        Parameters
-        ----------
-        z : torch.Tensor of shape (..., n_components)
-            Latent codes.
-        mean : torch.Tensor of shape (..., n_components)
-            The posterior mean, broadcast against ``z``.
-        log_var : torch.Tensor of shape (..., n_components)
-            The posterior log-variance, broadcast against ``z``.
-
-        Returns
-        -------
-        torch.Tensor of shape (...)
-            The log-density of each code, in nats.
-        """
-        return gaussian_log_prob(z, mean, log_var)
-
-    @staticmethod
-    def rsample_posterior(
-        mean: torch.Tensor,
-        log_var: torch.Tensor,
-        generator: torch.Generator | None,
-        n_draws: int | None = None,
-        shared_noise: bool = False,
-    ) -> torch.Tensor:
-        """Reparameterised draws z ~ q(z|x).
-
-        With ``n_draws`` the result has shape ``(n_draws, *mean.shape)``.
-        With ``shared_noise`` every row is transformed from the same standard
-        normal draws, so a row's draws do not depend on the other rows.
-
-        Parameters
-        ----------
-        mean : torch.Tensor of shape (..., n_components)
-            The posterior mean of each row.
-        log_var : torch.Tensor of shape (..., n_components)
-            The posterior log-variance of each row.
-        generator : torch.Generator or None
-            Source of the noise, on the device of ``mean``; None uses torch's
-            global random state.
-        n_draws : int or None, default=None
-            Number of draws per row, along a new leading dimension; None for
-            one draw without it.
-        shared_noise : bool, default=False
-            Whether every row uses the same noise; only with ``n_draws``.
-
-        Returns
-        -------
-        torch.Tensor of shape (..., n_components) or (n_draws, ..., n_components)
-            The draws, differentiable in ``mean`` and ``log_var``.
-        """
-        if n_draws is None:
-            shape = mean.shape
-        elif shared_noise:
-            shape = (n_draws, *(1,) * (mean.dim() - 1), mean.shape[-1])
-        else:
-            shape = (n_draws, *mean.shape)
-        return gaussian_rsample(mean, log_var, generator, shape)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Decode z into the parameters of p(x|z), as the likelihood reads them.
@@ -561,7 +643,7 @@ class LatentVariableModel(nn.Module):
         x: torch.Tensor,
         n_draws: int,
         generator: torch.Generator | None,
-        posterior: tuple[torch.Tensor, torch.Tensor] | None = None,
+        posterior: Posterior | None = None,
         shared_noise: bool = False,
     ) -> torch.Tensor:
         """Importance-sampled log p(x) of each row, with q(z|x) as proposal.
@@ -569,10 +651,10 @@ class LatentVariableModel(nn.Module):
         ``logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K``,
         batched over rows and the K = ``n_draws`` draws. With one draw it is
         the estimate of the marginal data prior log q(x) that MIM trains
-        with; ``posterior``, the encoder's ``(mean, log_var)`` for ``x``,
-        saves encoding ``x`` again when the caller has it. ``shared_noise``
-        (see :meth:`rsample_posterior`) makes each row's estimate independent
-        of which other rows share its batch.
+        with; ``posterior``, the :meth:`posterior` of ``x``, saves encoding
+        ``x`` again when the caller has it. ``shared_noise`` (every row's
+        draws from the same standard normal noise) makes each row's estimate
+        independent of which other rows share its batch.
 
         Parameters
         ----------
@@ -583,8 +665,8 @@ class LatentVariableModel(nn.Module):
         generator : torch.Generator or None
             Source of the noise, on the model's device; None uses torch's
             global random state.
-        posterior : tuple of (torch.Tensor, torch.Tensor) or None, default=None
-            The encoder's ``(mean, log_var)`` for ``x``; None encodes ``x``.
+        posterior : GaussianPosterior or TwoLevelPosterior or None, default=None
+            The :meth:`posterior` of ``x``; None encodes ``x``.
         shared_noise : bool, default=False
             Whether every row uses the same standard normal draws.
 
@@ -603,7 +685,7 @@ class LatentVariableModel(nn.Module):
         x: torch.Tensor,
         n_draws: int,
         generator: torch.Generator | None,
-        posterior: tuple[torch.Tensor, torch.Tensor] | None = None,
+        posterior: Posterior | None = None,
         shared_noise: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log importance weights of draws z_k ~ q(z|x), and their decodings.
@@ -620,8 +702,8 @@ class LatentVariableModel(nn.Module):
             Number K of draws from q(z|x) per row.
         generator : torch.Generator or None
             Source of the noise, on the model's device.
-        posterior : tuple of (torch.Tensor, torch.Tensor) or None, default=None
-            The encoder's ``(mean, log_var)`` for ``x``; None encodes ``x``.
+        posterior : GaussianPosterior or TwoLevelPosterior or None, default=None
+            The :meth:`posterior` of ``x``; None encodes ``x``.
         shared_noise : bool, default=False
             Whether every row uses the same standard normal draws.
 
@@ -639,13 +721,13 @@ class LatentVariableModel(nn.Module):
         >>> log_weights.shape, params.shape
         (torch.Size([16, 4]), torch.Size([16, 4, 3]))
         """
-        mean, log_var = self.encode(x) if posterior is None else posterior
-        z = self.rsample_posterior(mean, log_var, generator, n_draws, shared_noise)
+        posterior = self.posterior(x) if posterior is None else posterior
+        z, log_q_z_given_x = posterior.rsample_with_log_prob(
+            generator, n_draws, shared_noise
+        )
         params = self.decode(z)
         log_weights = (
-            self.log_p_x_given_z(x, params)
-            + self.log_p_z(z)
-            - self.log_q_z_given_x(z, mean, log_var)
+            self.log_p_x_given_z(x, params) + self.log_p_z(z) - log_q_z_given_x
         )
         return log_weights, params
 
