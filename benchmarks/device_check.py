@@ -2,7 +2,10 @@
 
 Every estimator (MIMEncoder, AMIMEncoder, VAEEncoder, MAEEncoder) is fitted
 on the device with each architecture ("mlp", "conv") and each prior
-("standard", "mog", "vamp") for a few epochs, and each fitted model must
+("standard", "mog", "vamp") for a few epochs, and again with two latent
+levels (``latent_levels=2``, "conv", the VampPrior); A-MIM and the VAE also
+as PixelHVAE (two levels, ``likelihood="pixelcnn"``, dynamic binarization),
+whose decoder draws pixel by pixel on the device. Each fitted model must
 
 1. ``fit``: train on the device asked for (its weights live there);
 2. ``predict``: give finite ``transform``, ``score_samples`` and ``sample``
@@ -35,7 +38,8 @@ dimensions, batch 128, MIM and VAE) is timed on the device, on the CPU, and
 as ``speed.py``'s bare PyTorch loop on the device, interleaved (medians of 3
 rounds after an untimed one, which also pays CUDA's start-up), with
 ``torch.cuda.synchronize`` before each clock reading. The fit matrix runs on
-the first 2,000 MNIST rows as 1 x 28 x 28 images; MNIST is read from
+the first 2,000 MNIST rows as 1 x 28 x 28 images of grey levels in
+[0, 1] (divided by 255, for the binary likelihood); MNIST is read from
 ``../shared/datasets/mnist`` (``--mnist DIR`` elsewhere).
 
 On a machine with a GPU, from the repository's root, with a Python that has
@@ -63,8 +67,9 @@ A failed check prints its traceback as it happens; the script then exits
 with status 1 after the tables, naming the failed checks.
 
 ``--device cpu --quick`` is the smoke run that keeps this script working
-without a GPU: 200 digits as 1 x 8 x 8 images for a subset of the matrix
-that still covers every estimator, architecture and prior, and the epoch
+without a GPU: 200 digits (divided by 16) as 1 x 8 x 8 images for a
+subset of the matrix that still covers every estimator, architecture and
+prior, two levels and PixelHVAE, and the epoch
 timed once on the same rows; results in
 ``docs/results/device_check_cpu_quick.json`` (git-ignored). It took 26 to
 46 s of CPU time (50 to 73 s wall) on two cores busy with other jobs. A
@@ -158,7 +163,7 @@ add_wheels()  # before anything imports skorch
 
 from speed import bare_fit, our_fit  # noqa: E402
 
-from mim_sklearn import MIMEncoder, VAEEncoder, load, save  # noqa: E402
+from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder, load, save  # noqa: E402
 from mim_sklearn._base import BaseLatentEncoder  # noqa: E402
 from mim_sklearn._device import resolve_device  # noqa: E402
 from mim_sklearn._estimators import ESTIMATORS  # noqa: E402
@@ -184,15 +189,27 @@ TIMED = {"MIM": (MIMEncoder, mim_objective), "VAE": (VAEEncoder, vae_objective)}
 
 @dataclass(frozen=True)
 class Case:
-    """One fit of the matrix: an estimator, an architecture, a prior."""
+    """One fit of the matrix: an estimator, an architecture, a prior, and
+    the latent levels and likelihood (one level, Gaussian, unless named)."""
 
     estimator: type[BaseLatentEncoder]
     architecture: str
     prior: str
+    latent_levels: int = 1
+    likelihood: str = "gaussian"
 
     @property
     def name(self) -> str:
-        return f"{self.estimator.__name__}-{self.architecture}-{self.prior}"
+        extra = "".join([f"-{self.latent_levels}level" * (self.latent_levels > 1),
+                         f"-{self.likelihood}" * (self.likelihood != "gaussian")])
+        return f"{self.estimator.__name__}-{self.architecture}-{self.prior}{extra}"
+
+
+def hierarchical_cases() -> list[Case]:
+    """Every estimator with two levels; PixelHVAE with the two that train it."""
+    pixel_trainers = (AMIMEncoder, VAEEncoder)
+    return [Case(cls, "conv", "vamp", 2) for cls in ESTIMATORS] + [
+        Case(cls, "conv", "standard", 2, "pixelcnn") for cls in pixel_trainers]
 
 
 @dataclass(frozen=True)
@@ -221,7 +238,8 @@ class Check:
 def all_cases() -> list[Case]:
     """Every estimator with every architecture and every prior."""
     return [Case(cls, architecture, prior) for cls in ESTIMATORS
-            for architecture in ARCHITECTURES for prior in PRIORS]
+            for architecture in ARCHITECTURES for prior in PRIORS
+            ] + hierarchical_cases()
 
 
 def covering_cases() -> list[Case]:
@@ -233,18 +251,22 @@ def covering_cases() -> list[Case]:
     priors = list(PRIORS)
     return [Case(cls, architecture, priors[(i + j) % len(priors)])
             for i, cls in enumerate(ESTIMATORS)
-            for j, architecture in enumerate(ARCHITECTURES)]
+            for j, architecture in enumerate(ARCHITECTURES)
+            ] + [Case(MIMEncoder, "conv", "vamp", 2),
+                 Case(AMIMEncoder, "conv", "standard", 2, "pixelcnn")]
 
 
 def full_plan(mnist_dir: Path) -> Plan:
     """The whole matrix on 2,000 MNIST images; the epoch on all 60,000."""
     X, _ = load_mnist(mnist_dir)
-    return Plan(X[:2000], (1, 28, 28), all_cases(), {**FIT_PARAMS, **FULL}, X, 3)
+    # Grey levels in [0, 1]: what the binary likelihood's cases read.
+    grey = X[:2000] / np.float32(255)
+    return Plan(grey, (1, 28, 28), all_cases(), {**FIT_PARAMS, **FULL}, X, 3)
 
 
 def quick_plan() -> Plan:
     """A covering subset on 200 digits; the epoch timed once on the same rows."""
-    X = load_digits().data[:200].astype(np.float32)
+    X = load_digits().data[:200].astype(np.float32) / np.float32(16)
     return Plan(X, (1, 8, 8), covering_cases(), {**FIT_PARAMS, **QUICK}, X, 1)
 
 
@@ -277,6 +299,9 @@ def fit(case: Case, plan: Plan, device: str) -> BaseLatentEncoder:
         architecture=case.architecture,
         prior=case.prior,
         image_shape=plan.image_shape if case.architecture == "conv" else None,
+        latent_levels=case.latent_levels,
+        likelihood=case.likelihood,
+        dynamic_binarization=case.likelihood == "pixelcnn",
         device=device,
         **plan.params,
     )
@@ -294,7 +319,8 @@ def check_outputs(estimator: BaseLatentEncoder, X: np.ndarray) -> None:
     """Check transform, score_samples and sample for finite, right-sized arrays."""
     n_scored = min(len(X), SCORE_ROWS)
     outputs = {
-        "transform": (estimator.transform(X), (len(X), estimator.n_components)),
+        "transform": (estimator.transform(X),
+                      (len(X), len(estimator.get_feature_names_out()))),
         "score_samples": (estimator.score_samples(X[:n_scored]), (n_scored,)),
         "sample": (estimator.sample(SAMPLES), (SAMPLES, X.shape[1])),
     }

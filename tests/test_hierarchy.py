@@ -340,3 +340,15 @@ def test_pixelhvae_trains_with_amim_and_is_refused_by_mim(digits):
     assert est.inverse_transform(est.transform(X[:2])).shape == (2, 64)
     # Grey levels, drawn anew each epoch.
     AMIMEncoder(**settings, dynamic_binarization=True).fit(X * 0.9)
+
+
+def test_pixelhvae_saves_and_loads(tmp_path, digits):
+    X, _ = digits
+    X = (X[:100] > 7).astype(float)
+    est = AMIMEncoder(**{**TWO_LEVELS, "max_iter": 2}, likelihood="pixelcnn",
+                      image_shape=(1, 8, 8)).fit(X)
+    mim_sklearn.save(est, tmp_path / "model.mim")
+    loaded = mim_sklearn.load(tmp_path / "model.mim")
+    np.testing.assert_array_equal(loaded.score_samples(X[:3]), est.score_samples(X[:3]))
+    np.testing.assert_array_equal(loaded.sample(2, random_state=1),
+                                  est.sample(2, random_state=1))
