@@ -160,9 +160,9 @@ class PixelCNNLikelihood(Likelihood):
     encoder_input_bounds = (0.0, 1.0)
     scales_input = False
     supports_missing = False
-    # Sampling costs one network pass per pixel (H * W passes): the
-    # estimators read this to refuse objectives that sample the decoder in
-    # every training step.
+    #: Sampling costs one network pass per pixel (H * W passes): the
+    #: estimators read this to refuse objectives that sample the decoder in
+    #: every training step.
     sequential_sampling = True
 
     def __init__(
@@ -392,9 +392,9 @@ class PixelCNNLikelihood(Likelihood):
         Returns
         -------
         torch.Tensor of shape (...)
-            log p(x|z) of each image over the broadcast leading dimensions,
-            in nats, of the dtype of ``params``; differentiable in
-            ``params`` and in the network's weights.
+            The log-probability log p(x|z) of each image over the broadcast
+            leading dimensions, in nats, of the dtype of ``params``;
+            differentiable in ``params`` and in the network's weights.
         """
         logits = self.logits(x, params)
         x = x.to(logits.dtype)

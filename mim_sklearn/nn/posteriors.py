@@ -109,12 +109,12 @@ class GaussianPosterior:
 
 
 class TwoLevelPosterior:
-    """q(z1, z2 | x) = q(z2|x) q(z1|x, z2), with codes ``[z1, z2]``.
+    """The chain q(z1, z2 | x) = q(z2|x) q(z1|x, z2), with codes ``[z1, z2]``.
 
     Parameters
     ----------
     top : GaussianPosterior
-        q(z2|x) of each row.
+        The top level's q(z2|x) of each row.
     bottom : callable
         ``bottom(z2)`` returns the :class:`GaussianPosterior` q(z1|x, z2) of
         each row at the top-level codes ``z2`` (which may carry a leading
@@ -156,7 +156,7 @@ class TwoLevelPosterior:
         )
 
     def split(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Codes ``[z1, z2]`` as the pair ``(z1, z2)``.
+        """Split codes ``[z1, z2]`` into the pair ``(z1, z2)``.
 
         Parameters
         ----------
@@ -165,8 +165,10 @@ class TwoLevelPosterior:
 
         Returns
         -------
-        z1, z2 : torch.Tensor
-            The bottom and top levels.
+        z1 : torch.Tensor
+            The bottom level.
+        z2 : torch.Tensor
+            The top level.
         """
         n_top = self.top.mean.shape[-1]
         return z[..., :-n_top], z[..., -n_top:]
@@ -193,7 +195,7 @@ class TwoLevelPosterior:
         n_draws: int | None = None,
         shared_noise: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Draws down the chain, z2 ~ q(z2|x) then z1 ~ q(z1|x, z2).
+        """Draw down the chain, z2 ~ q(z2|x) then z1 ~ q(z1|x, z2).
 
         The arguments and results are those of
         :meth:`GaussianPosterior.rsample_with_log_prob`.
