@@ -110,9 +110,14 @@ TITLES = {"mnist": "Binarized MNIST", "fashion": "Binarized Fashion-MNIST"}
 # The paper's models (--family hvae): 2 x 40 latent dimensions, its dense
 # width, dynamic binarization, K = 5,000 for the test log-likelihood.
 HVAE_EPOCHS = 15
+# Gradients clipped at norm 1: without it (--no-clip, the first run) the
+# VAE with the VampPrior collapsed in this budget, its Adam steps stalled by
+# gradient spikes (see the images page); the reference code's AdamNormGrad
+# bounds them too.
 HVAE_SETTINGS = {**SETTINGS, "n_components": 40, "latent_levels": 2,
                  "hidden_layer_sizes": (300,), "dynamic_binarization": True,
-                 "max_iter": HVAE_EPOCHS, "n_importance_samples": 5000}
+                 "max_iter": HVAE_EPOCHS, "n_importance_samples": 5000,
+                 "max_grad_norm": 1.0}
 # The PixelCNN decoder of PixelHVAE, sized for 2 CPU cores (the reference
 # code's has 8 gated layers of 64 channels).
 PIXELCNN = {"channels": 16, "n_layers": 3}
@@ -346,7 +351,8 @@ def model_settings(model: Model, settings: dict, X, y, X_test, y_test,
 
 
 def run(dataset: str, family: str, quick: bool, paper_scale: bool,
-        score_rows: int, pixel_score_rows: int, embed_rows: int) -> None:
+        score_rows: int, pixel_score_rows: int, embed_rows: int,
+        priors: tuple[str, ...] = PRIORS, clip: bool = True) -> None:
     hvae = family == "hvae"
     if quick:
         n_train, n_test = 1000, 1000
@@ -373,11 +379,16 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
          **(PAPER_SCALE if paper_scale else {})} if hvae
         else {**SETTINGS, **(QUICK if quick else {})}
     )
+    if hvae and not clip:
+        settings.pop("max_grad_norm")
     curve_every = (1 if quick else CURVE_EVERY) if hvae else None
-    name = f"paper_images_{'hvae_' if hvae else ''}{dataset}" + (
-        "_quick" if quick else "")
+    family_name = ("hvae_" if clip else "hvae_noclip_") if hvae else ""
+    name = f"paper_images_{family_name}{dataset}" + ("_quick" if quick else "")
+    # In the order of ``priors``, then the family's.
+    models = sorted((model for model in FAMILIES[family] if model.prior in priors),
+                    key=lambda model: priors.index(model.prior))
     records, panels = [], {}
-    for model in FAMILIES[family]:
+    for model in models:
         est = model.estimator(**model_settings(model, settings, X, y, X_test, y_test,
                                                curve_every, quick))
         start = time.perf_counter()
@@ -400,11 +411,11 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         panels[(model.label, model.estimator.__name__)] = pictures(
             est, X_test, y_test, embed_rows)
         if not quick:  # a partial full run still leaves its figures
-            draw_figures(name, dataset, FAMILIES[family], panels)
+            draw_figures(name, dataset, models, panels)
             if hvae:
                 draw_curves(name, dataset, records)
     if quick:
-        draw_figures(name, dataset, FAMILIES[family], panels)
+        draw_figures(name, dataset, models, panels)
         if hvae:
             draw_curves(name, dataset, records)
     draws = settings.get("n_importance_samples", 1000)
@@ -446,6 +457,7 @@ def results_tables(results: dict, dataset: str, hvae: bool) -> list[dict]:
         "n_importance_samples": "n importance samples"}
     if hvae:
         labels |= {"latent_levels": "latent levels",
+                   "max_grad_norm": "gradients clipped at norm",
                    "dynamic_binarization": "dynamic binarization",
                    "pixelcnn": "PixelHVAE's PixelCNN", "curve_every":
                    "learning curve every (epochs)"}
@@ -502,6 +514,10 @@ def main():
                         help="test images scored for PixelHVAE (default 50)")
     parser.add_argument("--embed-rows", type=int, default=3000,
                         help="test images in the t-SNE map")
+    parser.add_argument("--priors", default="standard,vamp",
+                        help="the priors to run, comma-separated, in this order")
+    parser.add_argument("--no-clip", action="store_true",
+                        help="hvae without gradient clipping (the first run)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     families = ("conv", "hvae") if args.family == "all" else (args.family,)
@@ -513,7 +529,8 @@ def main():
         for dataset in ("mnist", "fashion") if args.dataset == "both" else (
                 args.dataset,):
             run(dataset, family, args.quick, args.paper_scale and hvae, score_rows,
-                pixel_rows, args.embed_rows)
+                pixel_rows, args.embed_rows, tuple(args.priors.split(",")),
+                clip=not args.no_clip)
 
 
 if __name__ == "__main__":
