@@ -61,6 +61,7 @@ numpydoc_show_inherited_class_members = {
     "mim_sklearn.nn.GaussianLikelihood": False,
     "mim_sklearn.nn.LatentVariableModel": False,
     "mim_sklearn.nn.MixedLikelihood": False,
+    "mim_sklearn.nn.PixelCNNLikelihood": False,
     "mim_sklearn.nn.Likelihood": False,
     "mim_sklearn.nn.Prior": False,
     "mim_sklearn.nn.MixtureOfGaussiansPrior": False,
