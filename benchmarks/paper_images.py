@@ -199,14 +199,15 @@ class LearningCurve(Callback):
         model.eval()
         generator = torch.Generator(net.device).manual_seed(0)
         with torch.no_grad():
-            codes = [self._codes(model, X, generator) for X in (self.X, self.X_test)]
+            train, test = (self._codes(model, X, generator)
+                           for X in (self.X, self.X_test))
             x = torch.as_tensor(self.X_test[: self.score_rows], device=net.device)
             log_lik = model.importance_log_likelihood(
                 x, self.n_draws, generator, shared_noise=True).mean().item()
         accuracy = {
             kind: KNeighborsClassifier(5).fit(train[kind], self.y)
             .score(test[kind], self.y_test)
-            for kind in ("draws", "means") for train, test in [codes]
+            for kind in ("draws", "means")
         }
         net.history.record("curve", {"knn5_draws": accuracy["draws"],
                                      "knn5_means": accuracy["means"],
