@@ -287,13 +287,10 @@ class LatentVariableModel(nn.Module):
         GaussianPosterior or TwoLevelPosterior
             The posterior of each row.
         """
-        network_input = self._network_input(inputs, observed)
-        top = GaussianPosterior(
-            *self._gaussian_parameters(self.encoder(network_input))
-        )
+        top = GaussianPosterior(*self.encode_top(inputs, observed))
         if self.latent_levels == 1:
             return top
-        guess = self.bottom_encoder(network_input)
+        guess = self.bottom_encoder(self._network_input(inputs, observed))
 
         def bottom(z2: torch.Tensor) -> GaussianPosterior:
             features = guess.expand(*z2.shape[:-1], guess.shape[-1])
