@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import warnings
 from pathlib import Path
 
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +28,17 @@ def timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def fit_quietly(estimator, *args) -> tuple[float, bool]:
+    """Fit; return the seconds and whether the fit reached ``max_iter``
+    (raised a ConvergenceWarning, which is recorded, not shown)."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(*args)
+    reached = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return time.perf_counter() - start, reached
 
 
 def interleaved_medians(candidates: dict, repeats: int) -> dict[str, float]:

@@ -38,17 +38,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-import warnings
 from functools import partial
 
 import numpy as np
-from _common import RESULTS_DIR, print_table, table, write_results
+from _common import RESULTS_DIR, fit_quietly, print_table, table, write_results
 from paper_images import binarized, evaluate
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -121,16 +118,6 @@ IMAGES_COLUMNS = {
     "epochs": "epochs", "seconds_per_epoch": "s per epoch",
     "fits_reaching_max_iter": "fits reaching max_iter",
 }
-
-
-def fit_quietly(estimator, *args) -> tuple[float, bool]:
-    """Fit; return the seconds and whether the fit reached ``max_iter``."""
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        estimator.fit(*args)
-    reached = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return time.perf_counter() - start, reached
 
 
 def digits_baselines() -> dict:

@@ -31,13 +31,26 @@ from .exceptions import TrainingDivergedError
 from .nn.model import LatentVariableModel
 from .objectives import Objective
 
-__all__ = ["DeviceWarning", "LatentNet", "build_net", "iter_batches"]
+__all__ = [
+    "DeviceWarning", "LatentNet", "build_net", "iter_batches", "resolve_batch_size"
+]
 
 # Validation needs no gradients, so it can use large batches: one forward pass
 # for the whole hold-out of a small data set.
 VALIDATION_BATCH_ROWS = 4096
 
 
+# batch_size="auto" (see resolve_batch_size): the steps an epoch it aims at,
+# and the smallest and largest batch it takes. 16 rows keep a step's gradient
+# from being mostly noise; 128 is the MIM paper's batch.
+AUTO_STEPS_PER_EPOCH = 20
+AUTO_BATCH_SIZE_RANGE = (16, 128)
+# The decoder's learned variances (a GaussianLikelihood's raw_log_var) take
+# larger steps than the networks. Adam moves a parameter by about the learning
+# rate a step, and a log-variance may have to travel a few units from its
+# start at 0: at 1e-3 that takes thousands of steps, over which the held-out
+# loss keeps falling slowly and early stopping never fires.
+VARIANCE_LEARNING_RATE_FACTOR = 10.0
 # A batch: rows of X (in user units) and their weights, or None without weights.
 Batch = tuple[torch.Tensor, torch.Tensor | None]
 
@@ -354,6 +367,13 @@ class LatentNet(NeuralNet):
         validation. ``weights`` (one per row of ``X``) and ``valid_weights``
         (one per row of ``X_valid``) multiply each row's loss; None weighs
         every row 1.
+
+        An epoch is complete once its ``on_epoch_end`` hooks have run. One
+        that an exception cuts short (Ctrl-C, a diverging loss) is undone
+        before the exception goes on: the weights, the optimizer's and the
+        generator's states, early stopping's record and the history return
+        to the epoch's start (then ``on_train_end`` restores the best
+        epoch's weights, when early stopping has them).
         """
         if valid_rows is not None and X_valid is None:
             X_valid, valid_weights = X, weights
@@ -367,7 +387,7 @@ class LatentNet(NeuralNet):
         n_complete = len(self.history)
         try:
             for _ in range(epochs):
-                epoch_start_state = _snapshot(self.module_)
+                epoch_start_state = self._epoch_start_state()
                 self.notify("on_epoch_begin")
                 self.run_single_epoch(
                     iter_batches(X, self.batch_size, self.generator_,
@@ -387,25 +407,49 @@ class LatentNet(NeuralNet):
                         objective=objective,
                     )
                 self.notify("on_epoch_end")
+                # Complete once all its on_epoch_end hooks have run.
                 n_complete += 1
                 if self.stop_training_:
                     break
-        except TrainingDivergedError:
-            # The failing step was never taken, but a later validation pass or
-            # an earlier step may have met the problem: go back to weights
-            # known to give finite losses. EarlyStopping then puts the best
-            # epoch's weights in their place, when it has them.
-            self.module_.load_state_dict(epoch_start_state)
-            del self.history[n_complete:]
-            raise
         except BaseException:
-            # Forget an epoch cut short: the history (whose length the warm-up
+            # An epoch cut short (a diverging loss, Ctrl-C, any error) is
+            # undone, so that the net is as its last completed epoch left it:
+            # a diverging one may have met non-finite values, an interrupted
+            # one is half done, and the history (whose length the warm-up
             # reads as the epoch count) holds completed epochs only.
-            del self.history[n_complete:]
+            # EarlyStopping then puts the best epoch's weights in place, as
+            # at a normal stop, when it has them.
+            if len(self.history) > n_complete:  # the epoch had begun
+                self._roll_back(epoch_start_state)
+                del self.history[n_complete:]
             raise
         finally:
             self.notify("on_train_end", X=X, y=None)
         return self
+
+    def _epoch_start_state(self) -> dict:
+        """Copies of what an epoch changes: the weights, the optimizer's and
+        the generator's states, and what early stopping has learnt."""
+        return {
+            "module": _snapshot(self.module_),
+            "optimizer": copy.deepcopy(self.optimizer_.state_dict()),
+            "generator": self.generator_.get_state(),
+            "stoppers": [
+                (stopper, {name: getattr(stopper, name)
+                           for name in (*EarlyStopping.STATE, "best_state_")})
+                for _, stopper in self.callbacks_
+                if isinstance(stopper, EarlyStopping)
+            ],
+        }
+
+    def _roll_back(self, state: dict) -> None:
+        """Return to a state of :meth:`_epoch_start_state`."""
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.generator_.set_state(state["generator"])
+        for stopper, attributes in state["stoppers"]:
+            for name, value in attributes.items():
+                setattr(stopper, name, value)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """Run one pass; record the epoch's mean loss and terms with one host sync."""
@@ -627,6 +671,29 @@ def _copied_user_callbacks(callbacks: Sequence | None) -> list:
     return copy.deepcopy(callbacks)
 
 
+def resolve_batch_size(batch_size: int | str, n_rows: int) -> int:
+    """The rows per step: ``batch_size``, or the "auto" rule for ``n_rows`` rows.
+
+    "auto" aims at ``AUTO_STEPS_PER_EPOCH`` optimizer steps an epoch, in
+    batches of ``AUTO_BATCH_SIZE_RANGE`` rows: a fixed batch gives a table of
+    150 rows one step an epoch and MNIST hundreds, so that patience and
+    warm-up, counted in epochs, would mean very different amounts of
+    training. With the rule, every data set of 320 rows or more gets at least
+    20 steps an epoch, and smaller ones batches of 16.
+
+    Examples
+    --------
+    >>> [resolve_batch_size("auto", n) for n in (150, 1_797, 60_000)]
+    [16, 89, 128]
+    >>> resolve_batch_size(100, 150)
+    100
+    """
+    if batch_size != "auto":
+        return batch_size
+    low, high = AUTO_BATCH_SIZE_RANGE
+    return int(min(high, max(low, n_rows // AUTO_STEPS_PER_EPOCH)))
+
+
 def build_net(
     model: LatentVariableModel,
     *,
@@ -683,6 +750,10 @@ def build_net(
         seed=seed,
         dynamic_binarization=dynamic_binarization,
         optimizer=torch.optim.Adam,
+        optimizer__param_groups=[
+            ("likelihood.*raw_log_var",
+             {"lr": learning_rate * VARIANCE_LEARNING_RATE_FACTOR}),
+        ],
         # One fused kernel per step instead of a few per parameter: 18%
         # faster epochs on the CPU (benchmarks/speed.py); CPU and CUDA only.
         optimizer__fused=torch.device(device).type in ("cpu", "cuda"),

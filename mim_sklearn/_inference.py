@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -18,6 +19,8 @@ from .nn.model import LatentVariableModel
 SCORE_CHUNK_ELEMENTS = 2**10
 # Rows per forward pass in transform-like methods.
 TRANSFORM_CHUNK_ROWS = 2**16
+# What a chunk too large for the device's (or the host's) memory raises.
+OUT_OF_MEMORY = (torch.cuda.OutOfMemoryError, MemoryError)
 
 
 def map_rows(
@@ -35,6 +38,15 @@ def map_rows(
     with it (float32 matrix products round differently with the batch
     size) and float64 is computed as well as stored.
 
+    A chunk that runs out of memory (``torch.cuda.OutOfMemoryError`` or
+    ``MemoryError``) is computed again in halves, and the rest of the call
+    in chunks of that size, halving again as needed down to single rows,
+    whose failure is raised; one ``UserWarning`` per call says so. The
+    results are those of the whole chunks but for rounding (matrix products
+    round with the batch size: by about 1e-16 relative in float64), except
+    for draws from a generator that ``fn`` shares across chunks
+    (``sample_posterior``'s), which then differ, as with another chunk size.
+
     Examples
     --------
     >>> model = LatentVariableModel(3, 2, (4,), "tanh")
@@ -47,9 +59,30 @@ def map_rows(
         model = copy.deepcopy(model).to(dtype)
     if model.training:  # eval() walks every submodule: 0.5 ms a call
         model.eval()
-    outputs = []
+    outputs: list[np.ndarray] = []
+    start, retried = 0, False
     with torch.inference_mode():
-        for start in range(0, array.shape[0], chunk_rows):
-            chunk = as_device_tensor(array[start : start + chunk_rows], dtype, device)
-            outputs.append(fn(model, chunk).cpu().numpy())
+        while start < array.shape[0]:
+            rows = array[start : start + chunk_rows]
+            try:
+                outputs.append(
+                    fn(model, as_device_tensor(rows, dtype, device)).cpu().numpy()
+                )
+                start += rows.shape[0]
+                continue
+            except OUT_OF_MEMORY:
+                if rows.shape[0] == 1:
+                    raise
+            # Halved outside the except block, whose traceback would keep the
+            # failed chunk's tensors alive; the rest of the call keeps the
+            # smaller size rather than fail again on every chunk.
+            chunk_rows = (rows.shape[0] + 1) // 2
+            if not retried:
+                retried = True
+                warnings.warn(
+                    f"A chunk of {rows.shape[0]} rows ran out of memory on "
+                    f"{device}; retrying with smaller chunks, which is slower. "
+                    "Free memory, or pass fewer rows at a time.",
+                    UserWarning,
+                )
     return np.concatenate(outputs)

@@ -5,7 +5,10 @@ and its tensors (the model's weights, Adam's state, the random generator's
 state) in PyTorch's archive format. :func:`load` reads it with
 ``torch.load(weights_only=True)``, which accepts only tensors and plain
 containers, so a file cannot run code when it is loaded; it then checks every
-part before it builds the estimator.
+part before it builds the estimator. A file is written whole or not at all
+(see :func:`_write_atomically`). A checkpoint of
+:func:`mim_sklearn.out_of_core.partial_fit_epochs` is such a file with one
+more entry, ``"checkpoint"``: where the run had got to.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import tempfile
 import warnings
 import zipfile
 
@@ -40,8 +44,15 @@ _ATTRIBUTES = {
     "history", "stopper",
 }
 # Added after the first files were written: files without them load with the
-# values those files' models had (no table, no missing-value indicators).
-_LATER_ATTRIBUTES = {"table": None, "missing_indicators": False}
+# values those files' models had (no table, no missing-value indicators, the
+# batch_size parameter, always a number then).
+_LATER_ATTRIBUTES = {"table": None, "missing_indicators": False, "batch_size": None}
+# The entry a checkpoint adds (see _save_checkpoint); load ignores it.
+_CHECKPOINT = "checkpoint"
+# Read once: os.umask can only be read by setting it, which races with other
+# threads creating files; a saved file gets the mode open() would give it.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
@@ -73,12 +84,17 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
     >>> bool(np.array_equal(restored.transform(X[:5]), encoder.transform(X[:5])))
     True
     """
+    _write_atomically(_payload(estimator), path)
+
+
+def _check_savable(estimator: BaseLatentEncoder) -> str:
+    """Raise unless :func:`save` can store the estimator's kind and parameters;
+    return the parameters as JSON. The estimator need not be fitted."""
     if type(estimator) not in ESTIMATORS:
         raise TypeError(
             "save writes the estimators of mim_sklearn, not "
             f"{type(estimator).__name__}."
         )
-    check_is_fitted(estimator)
     if estimator.callbacks:  # objects with code and state of their own
         raise ValueError(
             "save stores no code, so it cannot store the callbacks parameter: "
@@ -86,7 +102,7 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             "saving."
         )
     try:
-        params = json.dumps(estimator.get_params(), allow_nan=False)
+        return json.dumps(estimator.get_params(), allow_nan=False)
     except (TypeError, ValueError) as error:
         raise ValueError(
             "save stores parameters as JSON: give plain values (random_state "
@@ -94,6 +110,12 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
             "saving, or use pickle. "
             f"{error}"
         ) from error
+
+
+def _payload(estimator: BaseLatentEncoder) -> dict:
+    """What :func:`save` writes of a fitted estimator."""
+    params = _check_savable(estimator)
+    check_is_fitted(estimator)
     engine_plain, engine_tensors = estimator.net_.export_state()
     attributes = {
         "n_features_in_": estimator.n_features_in_,
@@ -110,24 +132,72 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
         "seed": estimator._seed,
         "table": None if estimator._table is None else estimator._table.to_json(),
         "missing_indicators": estimator._missing_indicators,
+        "batch_size": estimator.batch_size_,
         **engine_plain,
     }
-    torch.save(
-        {
-            "format": _FORMAT,
-            "format_version": _FORMAT_VERSION,
-            "package_version": __version__,
-            "estimator": type(estimator).__name__,
-            "params": params,
-            # The history may hold inf (a loss before the first comparison);
-            # Python's json writes and reads it.
-            "attributes": json.dumps(attributes),
-            "mean": torch.from_numpy(np.asarray(estimator.mean_, dtype=np.float64)),
-            "scale": torch.from_numpy(np.asarray(estimator.scale_, dtype=np.float64)),
-            **engine_tensors,
-        },
-        path,
+    return {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "package_version": __version__,
+        "estimator": type(estimator).__name__,
+        "params": params,
+        # The history may hold inf (a loss before the first comparison);
+        # Python's json writes and reads it.
+        "attributes": json.dumps(attributes),
+        "mean": torch.from_numpy(np.asarray(estimator.mean_, dtype=np.float64)),
+        "scale": torch.from_numpy(np.asarray(estimator.scale_, dtype=np.float64)),
+        **engine_tensors,
+    }
+
+
+def _write_atomically(payload: dict, path: str | os.PathLike) -> None:
+    """``torch.save`` the payload to a temporary file beside ``path``, then
+    rename it to ``path``.
+
+    A reader sees the old file or the whole new one, never a part: the data
+    reaches the disk (fsync) before ``os.replace`` swaps the names, which is
+    atomic within a directory. On any failure (a full disk, Ctrl-C) the
+    temporary file is removed and a file already at ``path`` stays as it was.
+    """
+    path = os.fspath(path)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=os.path.dirname(os.path.abspath(path)),
+        prefix=f".{os.path.basename(path)}.", suffix=".tmp",
     )
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp's file is private (0600)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _save_checkpoint(
+    estimator: BaseLatentEncoder, path: str | os.PathLike, progress: dict
+) -> None:
+    """:func:`save` the estimator with ``progress``, a JSON-able dict of where
+    its training run has got to; :func:`_load_checkpoint` reads both."""
+    _write_atomically({**_payload(estimator), _CHECKPOINT: json.dumps(progress)},
+                      path)
+
+
+def _load_checkpoint(path: str | os.PathLike) -> tuple[BaseLatentEncoder, dict]:
+    """The estimator and the progress in a file of :func:`_save_checkpoint`."""
+    payload = _read_payload(path)
+    try:
+        progress = json.loads(payload.get(_CHECKPOINT))
+    except (TypeError, json.JSONDecodeError):
+        progress = None
+    if not isinstance(progress, dict):
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a checkpoint: it has no valid record of "
+            "a training run's progress (a file of mim_sklearn.save is not one)."
+        )
+    return _build_estimator(payload), progress
 
 
 def load(path: str | os.PathLike) -> BaseLatentEncoder:
@@ -175,6 +245,11 @@ def load(path: str | os.PathLike) -> BaseLatentEncoder:
     ...
     ValueError: ... is not a file written by mim_sklearn.save, or it is corrupted ...
     """
+    return _build_estimator(_read_payload(path))
+
+
+def _read_payload(path: str | os.PathLike) -> dict:
+    """The checked contents of a file of :func:`save`."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {os.fspath(path)!r}.")
     try:
@@ -185,7 +260,7 @@ def load(path: str | os.PathLike) -> BaseLatentEncoder:
             f"{os.fspath(path)!r} is not a file written by mim_sklearn.save, or "
             f"it is corrupted ({type(error).__name__}: {error})."
         ) from error
-    return _build_estimator(_checked_payload(payload, path))
+    return _checked_payload(payload, path)
 
 
 def _checked_payload(payload, path) -> dict:
@@ -197,7 +272,7 @@ def _checked_payload(payload, path) -> dict:
 
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         fail("it does not declare the mim_sklearn format")
-    if set(payload) != _KEYS:
+    if not _KEYS <= set(payload) <= _KEYS | {_CHECKPOINT}:
         fail(f"its entries are {sorted(payload)}, expected {sorted(_KEYS)}")
     if payload["format_version"] != _FORMAT_VERSION:
         raise ValueError(
@@ -269,6 +344,7 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
         estimator._table = None if table is None else TableSchema.from_json(table)
         estimator._column_likelihoods = estimator._choose_column_likelihoods(n_features)
         estimator._missing_indicators = bool(attributes["missing_indicators"])
+        estimator.batch_size_ = int(attributes["batch_size"] or estimator.batch_size)
         estimator.device_ = _available_device(estimator.device)
         estimator._build(n_features, net_seed=int(attributes["net_seed"]))
         estimator.net_.import_state(

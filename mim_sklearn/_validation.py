@@ -39,11 +39,14 @@ class DataSummary:
     n_codes : ndarray of shape (n_features,)
         One more than each feature's largest value (meaningful for features
         of category codes: their number of categories).
+    n_rows : int
+        Rows read.
     """
 
     moments: StandardScaler
     n_observed: np.ndarray
     n_codes: np.ndarray
+    n_rows: int
 
     @property
     def has_missing(self) -> bool:
@@ -74,9 +77,10 @@ def summarize(
         weights = None  # equal weights are no weights, to the last bit
     # Accumulate in row slices: no temporary of a chunk's size (think of MNIST).
     moments = StandardScaler()
-    n_observed = n_codes = 0
+    n_observed = n_codes = n_rows = 0
     for X in chunks:
         check(X)
+        n_rows += X.shape[0]
         slice_rows = max(1, _MOMENT_CHUNK_ELEMENTS // X.shape[1])
         for start in range(0, X.shape[0], slice_rows):
             rows = X[start : start + slice_rows]
@@ -87,7 +91,7 @@ def summarize(
                 moments.partial_fit(rows, sample_weight=row_weights)
             n_observed = n_observed + (~np.isnan(rows)).sum(axis=0)
             n_codes = np.maximum(n_codes, np.nanmax(rows, axis=0, initial=-1) + 1)
-    return DataSummary(moments, n_observed, n_codes)
+    return DataSummary(moments, n_observed, n_codes, n_rows)
 
 
 def fit_scaling(

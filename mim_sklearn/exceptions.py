@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TrainingDivergedError"]
+__all__ = ["PosteriorCollapseWarning", "TrainingDivergedError"]
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):
@@ -18,5 +18,27 @@ class TrainingDivergedError(ValueError, FloatingPointError):
     Examples
     --------
     >>> issubclass(TrainingDivergedError, ValueError)
+    True
+    """
+
+
+class PosteriorCollapseWarning(UserWarning):
+    """Training ended with codes that carry almost nothing of X.
+
+    Warned by ``fit`` when, in every latent dimension, the posterior means
+    of the rows vary less than the posterior's own noise: the codes of
+    different rows are then as alike as two draws for one row, and a
+    classifier or a nearest-neighbour search on them learns little. It
+    happens when the prior pulls the codes together faster than the
+    reconstruction can spread them (a learned prior early in training, a
+    very short warm-up). The message says what to try.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", PosteriorCollapseWarning)
+    ...     pass  # a fit whose codes collapse would raise here
+    >>> issubclass(PosteriorCollapseWarning, UserWarning)
     True
     """

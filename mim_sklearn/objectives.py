@@ -20,8 +20,15 @@ does: with the marginal q(x), an encoder-sampled pair's loss is
 reconstruction really ramps from 0. (A weight on the encoding joint's
 cross-entropy instead would only rescale that loss, which Adam ignores.)
 MIM's decoder-sampled pairs join once the warm-up is over. The VAE weights
-its KL term (the usual KL annealing). At ``beta=1`` every objective is
-exactly its paper's loss.
+its KL term (the usual KL annealing). During the warm-up (``beta < 1``) MIM's
+fixed latent anchor N(0, I) stands in for the prior p(z) in every objective;
+with the standard prior that changes nothing, and a learned prior (a mixture,
+the VampPrior) takes over once the warm-up ends. A learned prior from the
+first step pulls the codes towards its components (encoder posteriors, as
+narrow as the variance floor, for the VampPrior) before the reconstruction
+has spread them, and A-MIM's and MIM's codes collapsed (issue 30): the
+anchor holds their scale meanwhile. At ``beta=1`` every objective is exactly
+its paper's loss.
 """
 
 from __future__ import annotations
@@ -39,6 +46,12 @@ ObjectiveFunction = Callable[..., tuple[torch.Tensor, Terms]]
 # Decoder-sampled pairs behind the mutual autoencoder's fitted ``mutual_info_``
 # estimate: its standard error is then about 0.01 nats.
 MUTUAL_INFO_PAIRS = 2**14
+# Decoder-sampled pairs behind the mutual autoencoder's information bound in a
+# training step, at least: they come from the model, not from the batch's rows,
+# and the squared penalty of a bound estimated from a small batch's pairs is
+# biased by its variance (at 16 pairs, digits held 1.1-1.2 nats for a target
+# of 1). 128 is the MIM paper's batch.
+MIN_INFORMATION_PAIRS = 128
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,7 @@ def encoder_sampled_terms(
     x: torch.Tensor,
     generator: torch.Generator | None,
     prior_weight: float = 1.0,
+    anchor: bool = False,
 ) -> Terms:
     """Compute the log-probabilities of pairs x from the data, z ~ q(z|x).
 
@@ -246,6 +260,10 @@ def encoder_sampled_terms(
     prior_weight : float, default=1.0
         The warm-up's power of the prior: ``log_p_z`` is ``prior_weight *
         log p(z)``, and log q(x) the decoder's marginal under that prior.
+    anchor : bool, default=False
+        Whether MIM's fixed anchor N(0, I) stands in for the prior p(z)
+        (see :meth:`~mim_sklearn.nn.LatentVariableModel.log_p_anchor`), as
+        it does during the warm-up.
 
     Returns
     -------
@@ -262,7 +280,7 @@ def encoder_sampled_terms(
     """
     z, log_q_z_given_x = model.posterior(x).rsample_with_log_prob(generator)
     log_p_x_given_z = model.log_p_x_given_z(x, model.decode(z))
-    log_p_z = prior_weight * model.log_p_z(z)
+    log_p_z = prior_weight * (model.log_p_anchor(z) if anchor else model.log_p_z(z))
     return {
         "log_p_x_given_z": log_p_x_given_z,
         "log_p_z": log_p_z,
@@ -447,7 +465,8 @@ def amim_objective(
     >>> sorted(terms)[0]
     'enc_log_p_x_given_z'
     """
-    terms = encoder_sampled_terms(model, x, generator, prior_weight=beta)
+    terms = encoder_sampled_terms(model, x, generator, prior_weight=beta,
+                                  anchor=beta < 1.0)
     return _row_mean(mim_pair_loss(**terms), weights), _detached(terms, "enc_")
 
 
@@ -492,7 +511,7 @@ def vae_objective(
     >>> bool(torch.isfinite(loss))
     True
     """
-    terms = encoder_sampled_terms(model, x, generator)
+    terms = encoder_sampled_terms(model, x, generator, anchor=beta < 1.0)
     terms.pop("log_q_x")
     return (
         _row_mean(vae_pair_loss(**terms, beta=beta), weights),
@@ -595,9 +614,11 @@ def mae_objective(
     >>> sorted(terms)[-1]
     'enc_log_q_z_given_x'
     """
-    elbo_terms = encoder_sampled_terms(model, x, generator)
+    elbo_terms = encoder_sampled_terms(model, x, generator, anchor=beta < 1.0)
     elbo_terms.pop("log_q_x")
-    information = decoder_information_terms(model, x.shape[0], generator)
+    information = decoder_information_terms(
+        model, max(x.shape[0], MIN_INFORMATION_PAIRS), generator
+    )
     deviation = information["bound"].mean() - target_mutual_info
     loss = (
         _row_mean(vae_pair_loss(**elbo_terms, beta=beta), weights)

@@ -3,7 +3,8 @@
 :func:`partial_fit_epochs` trains an estimator for a number of epochs, each a
 pass of ``partial_fit`` calls over the data in row chunks: chunks of an
 array that stays on disk (an ``np.memmap``), or the arrays that a function of
-yours yields (files read one at a time, a database cursor, ...).
+yours yields (files read one at a time, a database cursor, ...), with
+checkpoints that a killed run resumes from if asked.
 :func:`iter_chunks` yields one epoch of row chunks of an array.
 
 ``partial_fit``'s first call fixes the input scaling from its batch alone.
@@ -16,6 +17,8 @@ measured against ``fit``.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from numbers import Integral
 
@@ -25,6 +28,7 @@ from sklearn.utils import _safe_indexing, check_random_state, gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._base import BaseLatentEncoder
+from ._persistence import _check_savable, _load_checkpoint, _save_checkpoint
 
 __all__ = ["iter_chunks", "partial_fit_epochs"]
 
@@ -105,6 +109,8 @@ def iter_chunks(
         "chunk_rows": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
+        "checkpoint_path": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     },
     prefer_skip_nested_validation=False,
 )
@@ -116,6 +122,8 @@ def partial_fit_epochs(
     chunk_rows: int = 10_000,
     shuffle: bool = True,
     random_state=None,
+    checkpoint_path: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
 ):
     """Train an estimator by epochs of ``partial_fit`` over data in chunks.
 
@@ -149,8 +157,9 @@ def partial_fit_epochs(
         Passes over the data.
     chunk_rows : int, default=10_000
         Rows in a chunk of an array (the last chunk may have fewer). Make it
-        a multiple of the estimator's ``batch_size`` (such as 9,600 for the
-        default 160): each chunk then ends on a full batch, and an epoch
+        a multiple of the estimator's batch size (``batch_size_``: with
+        ``batch_size="auto"``, 128 for data of 2,560 rows or more, so 9,984
+        rows, say): each chunk then ends on a full batch, and an epoch
         takes as many optimizer steps, of the same sizes, as an epoch of
         ``fit``. Otherwise each chunk ends with a short batch, and the extra
         steps make chunked epochs differ from ``fit``'s.
@@ -162,6 +171,23 @@ def partial_fit_epochs(
     random_state : int, RandomState instance or None, default=None
         Seed of the chunk orders. With the estimator's own ``random_state``
         fixed, training is reproducible.
+    checkpoint_path : str, os.PathLike or None, default=None
+        A file to keep the run's progress in, for a long run that may be
+        killed. Every ``checkpoint_every`` epochs, and after the last, the
+        estimator and the run's position (the epochs done, the state of the
+        chunk orders' random generator) are written there atomically, as
+        :func:`mim_sklearn.save` writes a file: a crash while writing leaves
+        the previous checkpoint whole. When the file exists, the run resumes
+        from it: the estimator takes the checkpoint's fitted state (its
+        parameters must equal those in the file) and trains the epochs left
+        of ``n_epochs``, ending, on the CPU, with the same model bit for bit
+        as a run that was never stopped. :func:`mim_sklearn.load` reads the
+        file as the estimator at the checkpoint. Needs an estimator of this
+        package that :func:`mim_sklearn.save` can store (no ``callbacks``,
+        an int or None as ``random_state``); pass ``random_state`` here as
+        an int or None too, so that a rerun of the script starts alike.
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
 
     Returns
     -------
@@ -172,7 +198,12 @@ def partial_fit_epochs(
     ------
     ValueError
         If X is not 2-D or has no rows, or an epoch of a function yields no
-        chunk; ``partial_fit`` validates each chunk as well.
+        chunk; ``partial_fit`` validates each chunk as well. If the file at
+        ``checkpoint_path`` is not a checkpoint, was written with other
+        parameters, or is past ``n_epochs``.
+    TypeError
+        If ``checkpoint_path`` is given with an estimator that
+        :func:`mim_sklearn.save` does not store.
 
     See Also
     --------
@@ -209,8 +240,29 @@ def partial_fit_epochs(
     ...     lambda: iter(parts), n_epochs=2)
     >>> encoder.n_iter_
     6
+
+    With a checkpoint, a run killed after some epochs goes on from the last
+    one when it is started again:
+
+    >>> with TemporaryDirectory() as folder:
+    ...     encoder = partial_fit_epochs(
+    ...         VAEEncoder(n_components=2, hidden_layer_sizes=(16,), random_state=0),
+    ...         X, n_epochs=2, chunk_rows=500, random_state=0,
+    ...         checkpoint_path=f"{folder}/run.ckpt")
+    ...     # Started again (say after a crash), with more epochs to go:
+    ...     resumed = partial_fit_epochs(
+    ...         VAEEncoder(n_components=2, hidden_layer_sizes=(16,), random_state=0),
+    ...         X, n_epochs=3, chunk_rows=500, random_state=0,
+    ...         checkpoint_path=f"{folder}/run.ckpt")
+    >>> resumed.n_iter_  # 2 epochs from the checkpoint, 1 more: 4 chunks each
+    12
     """
     rng = check_random_state(random_state)
+    done = 0
+    if checkpoint_path is not None:
+        _check_savable(estimator)  # before hours of training, not after
+        if os.path.exists(checkpoint_path):
+            done, rng = _resume(estimator, checkpoint_path, n_epochs)
 
     def chunks(shuffled: bool) -> Iterator[ArrayLike]:
         if callable(X):
@@ -220,10 +272,67 @@ def partial_fit_epochs(
     if isinstance(estimator, BaseLatentEncoder) and not hasattr(estimator, "net_"):
         # In stored order, so that the first chunk is a full one.
         estimator._initialize_from_chunks(chunks(shuffled=False))
-    for _ in range(n_epochs):
+    for epoch in range(done + 1, n_epochs + 1):
         for chunk in chunks(shuffle):
             estimator.partial_fit(chunk)
+        if checkpoint_path is not None and (
+            epoch % checkpoint_every == 0 or epoch == n_epochs
+        ):
+            name, keys, position, has_gauss, gauss = rng.get_state()
+            _save_checkpoint(estimator, checkpoint_path, {
+                "epoch": epoch,
+                "chunk_rng": [name, keys.tolist(), position, has_gauss, gauss],
+            })
     return estimator
+
+
+def _resume(
+    estimator: BaseLatentEncoder, path: str | os.PathLike, n_epochs: int
+) -> tuple[int, np.random.RandomState]:
+    """Give ``estimator`` the fitted state of the checkpoint at ``path``;
+    return the epochs done and the generator of the chunk orders."""
+    saved, progress = _load_checkpoint(path)
+    # Compared as the file stores them (JSON: tuples are lists).
+    ours, theirs = (json.loads(_check_savable(e)) for e in (estimator, saved))
+    if type(saved) is not type(estimator) or ours != theirs:
+        differ = [name for name in ours if ours[name] != theirs.get(name)]
+        raise ValueError(
+            f"The checkpoint {os.fspath(path)!r} was written by a "
+            f"{type(saved).__name__}"
+            + (f" with another {', '.join(differ)}" if differ else "")
+            + f", not by this {type(estimator).__name__}: resume with the "
+            "estimator that wrote it, or delete the file to start over."
+        )
+    epoch = progress.get("epoch")
+    # A generator of its own: a RandomState given as random_state, or numpy's
+    # global one, is left as it is.
+    rng = np.random.RandomState()
+    try:
+        name, keys, position, has_gauss, gauss = progress["chunk_rng"]
+        rng.set_state((name, np.asarray(keys, dtype=np.uint32), position,
+                       has_gauss, gauss))
+        if not isinstance(epoch, int) or epoch < 1:
+            raise ValueError(f"epoch {epoch!r}")
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise ValueError(
+            f"The checkpoint {os.fspath(path)!r} is corrupted: its record of the "
+            f"run's position is not valid ({error})."
+        ) from error
+    if epoch > n_epochs:
+        raise ValueError(
+            f"The checkpoint {os.fspath(path)!r} is at epoch {epoch}, past "
+            f"n_epochs={n_epochs}: raise n_epochs, or load it with "
+            "mim_sklearn.load."
+        )
+    # The file's fitted state replaces the estimator's, in place.
+    params = estimator.get_params(deep=False)
+    fitted = {name: value for name, value in vars(saved).items()
+              if name not in params}
+    for name in [name for name in vars(estimator)
+                 if name.endswith("_") and name not in fitted]:
+        delattr(estimator, name)
+    vars(estimator).update(fitted)
+    return epoch, rng
 
 
 def _nonempty(chunks: Iterable[ArrayLike]) -> Iterator[ArrayLike]:

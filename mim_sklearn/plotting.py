@@ -397,7 +397,7 @@ def plot_loss_curve(estimator, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(5.6, 3.6), layout="constrained")
     epochs = np.arange(1, len(train) + 1)
-    warmup = min(getattr(estimator, "warmup_epochs", 0) or 0, len(train))
+    warmup = min(getattr(estimator, "warmup_epochs_", 0), len(train))
     if warmup > 0:
         ax.axvspan(0.5, warmup + 0.5, color="0.92", zorder=0, label="warm-up")
     ax.plot(epochs, train, color="tab:blue", marker="o", markersize=3, label="training")

@@ -1,6 +1,7 @@
 """fit's sample weights and own validation set, and the callbacks parameter."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
 from mim_sklearn import MIMEncoder, VAEEncoder, save
 from mim_sklearn._engine import LatentNet
+from mim_sklearn.exceptions import PosteriorCollapseWarning
 from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.objectives import Objective, mim_objective
 
@@ -277,8 +279,11 @@ def test_a_learning_rate_scheduler_changes_the_rate_each_epoch(estimator_class,
     X, _ = digits
     scheduler = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
     est = estimator_class(**NO_STOP, callbacks=[("lr", scheduler)]).fit(X)
-    lr = est.net_.optimizer_.param_groups[0]["lr"]
-    assert lr == pytest.approx(1e-3 * 0.5**3)  # learning_rate_init halved 3 times
+    groups = est.net_.optimizer_.param_groups
+    # Every group's rate (the decoder variances' is larger) halved 3 times.
+    for group in groups:
+        assert group["lr"] == pytest.approx(group["initial_lr"] * 0.5**3)
+    assert groups[-1]["initial_lr"] == 1e-3  # the networks: learning_rate_init
     # Training used a copy: the parameter's scheduler was never started.
     assert est.callbacks[0][1] is scheduler and not hasattr(scheduler, "lr_scheduler_")
 
@@ -301,7 +306,7 @@ def test_a_custom_callback_hears_every_epoch_and_each_gradient_once(digits):
     est = MIMEncoder(**NO_STOP, callbacks=[counter]).fit(X)
     heard = dict(est.net_.callbacks_)["CountEpochs"]
     assert heard.epochs_ == est.n_iter_ == NO_STOP["max_iter"]
-    n_batches = -(-len(X) // est.batch_size)
+    n_batches = -(-len(X) // est.batch_size_)
     assert heard.gradients_ == n_batches * est.n_iter_
     assert not hasattr(counter, "epochs_")  # the parameter itself never trains
 
@@ -353,3 +358,34 @@ def test_save_refuses_callbacks_and_says_what_to_do(digits, tmp_path):
         save(est, tmp_path / "encoder.pt")
     save(est.set_params(callbacks=None), tmp_path / "encoder.pt")
     assert (tmp_path / "encoder.pt").is_file()
+
+
+# ------------------------------------------------------ defaults that scale
+
+
+def test_the_auto_batch_and_variance_follow_the_data(digits):
+    X, _ = digits
+    small = MIMEncoder(**SMALL).fit(X[:150])
+    assert small.batch_size_ == 16  # 150 rows: 9 steps an epoch, not one
+    assert small.model_.likelihood.variance == "isotropic"  # pixels: one unit
+    # A table's columns are separate variables: a variance each.
+    pd = pytest.importorskip("pandas")
+    rows = np.random.default_rng(0).normal(size=(400, 5))
+    table = pd.DataFrame(rows, columns=list("abcde"))
+    fitted = MIMEncoder(**SMALL).fit(table)
+    assert fitted.batch_size_ == 20
+    assert fitted.model_.likelihood.variance == "shared"
+    variance_group, networks = fitted.net_.optimizer_.param_groups
+    assert variance_group["params"] == [fitted.model_.likelihood.raw_log_var]
+    assert variance_group["lr"] == 10 * networks["lr"]
+    assert MIMEncoder(**SMALL, batch_size=7).fit(X[:150]).batch_size_ == 7
+
+
+def test_codes_that_tell_no_rows_apart_are_warned_of(digits):
+    X, _ = digits
+    alike = np.repeat(X[:1], 100, axis=0)  # no code can tell these rows apart
+    with pytest.warns(PosteriorCollapseWarning, match="codes have collapsed"):
+        MIMEncoder(**SMALL).fit(alike)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PosteriorCollapseWarning)
+        MIMEncoder(**SMALL).fit(X)  # digits: codes that differ, even this early

@@ -280,7 +280,7 @@ def test_dynamic_binarization_keeps_missing_entries_missing(monkeypatch):
     X = grey_rows()
     X[::7, 2] = np.nan
     est = VAEEncoder(**SMALL, likelihood="bernoulli", dynamic_binarization=True,
-                     early_stopping=False)
+                     early_stopping=False, batch_size=160)
     recorder = recorded_fit(est, X, monkeypatch)
     epoch = torch.cat(recorder.training[:2])  # two batches of 160 and 40 rows
     assert epoch.shape[0] == len(X)

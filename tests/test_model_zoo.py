@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
-from mim_sklearn import MAEEncoder, VAEEncoder, load, save
+from mim_sklearn import MAEEncoder, MIMEncoder, VAEEncoder, load, save
 from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.nn.likelihoods import BernoulliLikelihood
 from mim_sklearn.nn.priors import MixtureOfGaussiansPrior
@@ -60,13 +60,20 @@ def test_every_estimator_learns_a_gaussian_model(estimator_class, digits):
     The baselines are fitted to the training rows: the per-pixel mean (the
     reconstruction of a model that learnt nothing) and an isotropic Gaussian
     (mean and pooled variance: the density of one whose decoder learnt
-    nothing). Measured with random_state 0 to 4 (torch 2.13, CPU): the RMSE
-    was 0.77-0.80 of the mean's, the score 17.5-22 nats above the isotropic
-    Gaussian's -184.8; the mutual autoencoder, which holds 1 nat of
-    information rather than reconstructing, 0.98-0.99 and -1.3 to +1.6 nats,
-    its mutual_info_ 0.91-1.10. Draws: pixel means within 0.09 pooled
-    standard deviations of the data's, their pooled standard deviation
-    0.90-1.16 of the data's (the decoder's means alone: 0.31-0.78).
+    nothing). Measured with random_state 0 to 4 (torch 2.13, CPU), at the
+    defaults of issue 31 (an isotropic decoder variance that settles within
+    the first epochs): the RMSE was 0.77-0.82 of the mean's; the score of
+    A-MIM 2-7 nats and of the VAE 7-10 nats above the isotropic Gaussian's
+    -185.4, of MIM 13-22 below it; the mutual autoencoder, which holds 1
+    nat of information rather than reconstructing, 0.96-0.98 and -1.9 to
+    +0.8 nats, its mutual_info_ 0.92-1.08. Draws: pixel means within 0.10
+    pooled standard deviations of the data's, their pooled standard
+    deviation 0.84-1.22 of the data's (the decoder's means alone: 0.28-0.74),
+    MIM's 0.60-0.64. Before issue 31 the variance moved too slowly to
+    settle, and every score was 17.5-22 nats above the isotropic
+    Gaussian's: MIM's decoder-sampled pairs reward a decoder of low entropy,
+    so MIM's variance, once settled, lies below the residuals', its draws
+    are narrower than the data and its density is not what it is good for.
     """
     X, _ = digits
     train, test = X[:200], X[200:]
@@ -75,7 +82,9 @@ def test_every_estimator_learns_a_gaussian_model(estimator_class, digits):
 
     draws = est.sample(2000, random_state=0)
     assert np.abs(draws.mean(0) - mean).mean() < 0.2 * pooled_std
-    assert 0.75 < np.sqrt(draws.var(0).mean()) / pooled_std < 1.35
+    spread = np.sqrt(draws.var(0).mean()) / pooled_std
+    mim = isinstance(est, MIMEncoder)  # see the docstring
+    assert (0.5 if mim else 0.75) < spread < 1.35
 
     if isinstance(est, MAEEncoder):
         assert est.mutual_info_ == pytest.approx(est.target_mutual_info, abs=0.3)
@@ -84,7 +93,8 @@ def test_every_estimator_learns_a_gaussian_model(estimator_class, digits):
     assert rmse < 0.9 * np.sqrt(np.mean((test - mean) ** 2))
     isotropic = Normal(torch.as_tensor(mean), pooled_std)
     isotropic_score = isotropic.log_prob(torch.as_tensor(test)).sum(-1).mean().item()
-    assert est.score(test) > isotropic_score + 10
+    if not mim:
+        assert est.score(test) > isotropic_score
 
 
 def test_every_estimator_with_a_decoded_variance(estimator_class, digits, tmp_path):

@@ -85,8 +85,22 @@ def test_decoded_variance_reads_a_mean_and_a_log_variance_per_feature():
     x = torch.tensor([[0.0, 0.0]])
     by_hand = Normal(mean, torch.exp(0.5 * expected_log_var)).log_prob(x).sum(-1)
     torch.testing.assert_close(likelihood.log_prob(x, params), by_hand)
-    with pytest.raises(ValueError, match="'shared' or 'decoded'"):
+    with pytest.raises(ValueError, match="variance must be one of"):
         GaussianLikelihood(2, variance="per-z")
+
+
+def test_isotropic_variance_is_one_learned_value_for_every_feature():
+    likelihood = GaussianLikelihood(3, min_log_var=-4.0, variance="isotropic")
+    assert likelihood.n_outputs() == 3 and likelihood.raw_log_var.shape == (1,)
+    with torch.no_grad():
+        likelihood.raw_log_var.fill_(1.0)
+    params = torch.tensor([[0.0, 1.0, 2.0]])
+    mean, log_var = likelihood.moments(params)
+    expected_log_var = -4.0 + math.log1p(math.exp(5.0))
+    torch.testing.assert_close(log_var, torch.full((3,), expected_log_var))
+    x = torch.tensor([[1.0, 1.0, 1.0]])
+    by_hand = Normal(params, math.exp(0.5 * expected_log_var)).log_prob(x).sum(-1)
+    torch.testing.assert_close(likelihood.log_prob(x, params), by_hand)
 
 
 def test_standard_prior():

@@ -1,12 +1,14 @@
 """Epochs of partial_fit over chunks: iter_chunks and partial_fit_epochs."""
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA, IncrementalPCA
 from sklearn.neighbors import KNeighborsClassifier
 
-from mim_sklearn import VAEEncoder
+from mim_sklearn import VAEEncoder, load, out_of_core, save
 from mim_sklearn.out_of_core import iter_chunks, partial_fit_epochs
 
 TINY = dict(n_components=2, hidden_layer_sizes=(16,), device="cpu", random_state=0)
@@ -169,6 +171,101 @@ def test_an_iterator_used_up_in_the_first_pass_is_refused():
     parts = iter([np.zeros((4, 3)), np.ones((4, 3))])
     with pytest.raises(ValueError, match="returned no chunk"):
         partial_fit_epochs(VAEEncoder(**TINY), lambda: parts, n_epochs=1)
+
+
+# ------------------------------------------------------------------ checkpoints
+
+# 1,437 rows in 3 chunks an epoch, visited in a new random order each epoch.
+RUN = dict(n_epochs=4, chunk_rows=500, random_state=0)
+
+
+def crash_in_epoch(monkeypatch, epoch):
+    """Make the chunks of the given epoch (1-based) fail after the first one,
+    as a killed process would stop; the first pass, over the chunks in
+    stored order, is the scaling's."""
+    real = out_of_core.iter_chunks
+    passes = {"n": 0}
+
+    def chunks(*args, shuffle=False, **kwargs):
+        passes["n"] += shuffle  # the epochs shuffle, the scaling's pass not
+        for i, chunk in enumerate(real(*args, shuffle=shuffle, **kwargs)):
+            if passes["n"] == epoch and i == 1:
+                raise RuntimeError("killed")
+            yield chunk
+
+    monkeypatch.setattr(out_of_core, "iter_chunks", chunks)
+
+
+def test_a_killed_run_resumed_from_its_checkpoint_ends_as_an_unbroken_one(
+    digits_split, tmp_path, monkeypatch
+):
+    X = digits_split[0]
+    path = tmp_path / "run.ckpt"
+    unbroken = partial_fit_epochs(VAEEncoder(**TINY), X, **RUN)
+    with monkeypatch.context() as patch:
+        crash_in_epoch(patch, 3)
+        with pytest.raises(RuntimeError, match="killed"):
+            partial_fit_epochs(VAEEncoder(**TINY), X, **RUN, checkpoint_path=path)
+    assert load(path).n_iter_ == 2 * 3  # the checkpoint after epoch 2
+    # Started again, with a new estimator as a rerun script makes it.
+    encoder = VAEEncoder(**TINY)
+    resumed = partial_fit_epochs(encoder, X, **RUN, checkpoint_path=path)
+    assert resumed is encoder
+    assert resumed.n_iter_ == unbroken.n_iter_ == 4 * 3
+    assert resumed.loss_curve_ == unbroken.loss_curve_
+    np.testing.assert_array_equal(resumed.transform(X), unbroken.transform(X))
+    assert os.listdir(tmp_path) == ["run.ckpt"]  # no temporary file left
+    # The last checkpoint holds the finished run: a third start trains no more.
+    again = partial_fit_epochs(VAEEncoder(**TINY), X, **RUN, checkpoint_path=path)
+    np.testing.assert_array_equal(again.transform(X), unbroken.transform(X))
+
+
+def test_checkpoints_are_written_every_few_epochs_and_after_the_last(
+    digits_split, tmp_path, monkeypatch
+):
+    X = digits_split[0][:600]
+    written = []
+    save_checkpoint = out_of_core._save_checkpoint
+
+    def record(estimator, path, progress):
+        written.append((progress["epoch"], estimator.n_iter_))
+        save_checkpoint(estimator, path, progress)
+
+    monkeypatch.setattr(out_of_core, "_save_checkpoint", record)
+    partial_fit_epochs(VAEEncoder(**TINY), X, n_epochs=5, chunk_rows=200,
+                       checkpoint_path=str(tmp_path / "run.ckpt"),
+                       checkpoint_every=2)
+    assert written == [(2, 6), (4, 12), (5, 15)]
+
+
+def test_a_checkpoint_must_match_the_run(digits_split, tmp_path):
+    X = digits_split[0][:400]
+    path = tmp_path / "run.ckpt"
+    partial_fit_epochs(VAEEncoder(**TINY), X, n_epochs=2, chunk_rows=200,
+                       checkpoint_path=path)
+    with pytest.raises(ValueError, match="VAEEncoder with another n_components"):
+        partial_fit_epochs(VAEEncoder(**{**TINY, "n_components": 3}), X,
+                           n_epochs=3, checkpoint_path=path)
+    with pytest.raises(ValueError, match="at epoch 2, past n_epochs=1"):
+        partial_fit_epochs(VAEEncoder(**TINY), X, n_epochs=1, checkpoint_path=path)
+    save(VAEEncoder(max_iter=1, **TINY).fit(X), path)
+    with pytest.raises(ValueError, match="is not a checkpoint"):
+        partial_fit_epochs(VAEEncoder(**TINY), X, n_epochs=3, checkpoint_path=path)
+
+
+@pytest.mark.parametrize(
+    "estimator, error, message",
+    [(IncrementalPCA(2), TypeError, "not IncrementalPCA"),
+     (VAEEncoder(**{**TINY, "random_state": np.random.RandomState(0)}), ValueError,
+      "random_state an int or None")],
+    ids=["not-ours", "random-state-instance"],
+)
+def test_a_checkpoint_needs_an_estimator_save_stores(tmp_path, estimator, error,
+                                                      message):
+    with pytest.raises(error, match=message):
+        partial_fit_epochs(estimator, np.zeros((10, 3)), n_epochs=1,
+                           checkpoint_path=tmp_path / "run.ckpt")
+    assert not (tmp_path / "run.ckpt").exists()  # refused before training
 
 
 # --------------------------------------------------------------------- quality

@@ -1,5 +1,8 @@
 """mim_sklearn.save / load: round trips, and files that must be refused."""
 
+import errno
+import io
+import os
 import pickle
 
 import numpy as np
@@ -54,6 +57,48 @@ def test_training_continues_exactly_as_it_would_have(saved, digits):
     restored.partial_fit(X)
     assert restored.n_iter_ == est.n_iter_
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     KeyboardInterrupt()],
+                         ids=["disk-full", "ctrl-c"])
+def test_a_failed_save_leaves_the_old_file_whole(digits, tmp_path, monkeypatch,
+                                                  failure):
+    X, _ = digits
+    est, other = (MIMEncoder(**{**SMALL, "random_state": seed}).fit(X)
+                  for seed in (0, 1))
+    path = tmp_path / "encoder.pt"
+    save(est, path)
+    before = path.read_bytes()
+    real_save = torch.save
+
+    def write_half_then_fail(obj, file):
+        buffer = io.BytesIO()
+        real_save(obj, buffer)
+        file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+        raise failure
+
+    monkeypatch.setattr(torch, "save", write_half_then_fail)
+    with pytest.raises(type(failure)):
+        save(other, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert os.listdir(path.parent) == [path.name]  # no temporary file left
+    np.testing.assert_array_equal(load(path).transform(X), est.transform(X))
+
+
+def test_a_save_replaces_the_file_with_the_mode_open_gives(digits, tmp_path):
+    X, _ = digits
+    est, other = (MIMEncoder(**{**SMALL, "random_state": seed}).fit(X)
+                  for seed in (0, 1))
+    path = tmp_path / "encoder.pt"
+    save(est, path)
+    save(other, path)
+    np.testing.assert_array_equal(load(path).transform(X), other.transform(X))
+    assert os.listdir(path.parent) == [path.name]
+    fresh = path.parent / "fresh"
+    fresh.touch()  # as open() creates a file under this process's umask
+    assert path.stat().st_mode == fresh.stat().st_mode
 
 
 def test_feature_names_survive(digits, tmp_path):

@@ -1,6 +1,7 @@
 """Faults, bad input, concurrency and large inputs."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -225,6 +226,65 @@ def test_large_inputs_are_processed_in_bounded_chunks(monkeypatch):
     # 2**10 row-draw pairs per chunk: 256 rows of 4 draws.
     assert log_p.shape == (200_000,) and max(rows_seen) == 256
     np.testing.assert_allclose(log_p[-300:], est.score_samples(X[-300:]), rtol=1e-6)
+
+
+def out_of_memory_above(monkeypatch, est, max_rows, error):
+    """Make the model's encoder raise ``error`` on more than ``max_rows`` rows;
+    return the row counts it computed."""
+    posterior = type(est.model_).posterior
+    rows_seen = []
+
+    def limited(model, x):
+        if x.shape[-2] > max_rows:
+            raise error("out of memory")
+        rows_seen.append(x.shape[-2])
+        return posterior(model, x)
+
+    monkeypatch.setattr(type(est.model_), "posterior", limited)
+    return rows_seen
+
+
+@pytest.mark.parametrize("error", [MemoryError, torch.cuda.OutOfMemoryError])
+def test_a_chunk_out_of_memory_is_computed_again_in_smaller_chunks(
+    digits, monkeypatch, error
+):
+    X, _ = digits
+    est = VAEEncoder(**SMALL).fit(X)
+    calls = {
+        "transform": lambda: est.transform(X),
+        "posterior": lambda: np.hstack(est.posterior(X)),
+        # Chunks of 64 rows x 16 draws, each drawing with a generator seeded
+        # alike: halved chunks must draw the same noise for every row.
+        "score_samples": lambda: est.score_samples(X),
+        "reconstruction": lambda: est._reconstruct_from_observed(X),
+        "float32": lambda: est.transform(X.astype(np.float32)),
+    }
+    expected = {name: call() for name, call in calls.items()}
+    rows_seen = out_of_memory_above(monkeypatch, est, 20, error)
+    for name, call in calls.items():
+        first_chunk = 64 if name in ("score_samples", "reconstruction") else 300
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = call()
+        assert [str(w.message) for w in caught] == [  # one warning per call
+            f"A chunk of {first_chunk} rows ran out of memory on cpu; retrying "
+            "with smaller chunks, which is slower. Free memory, or pass fewer "
+            "rows at a time."
+        ]
+        # Equal but for rounding, which matrix products do with the batch size.
+        tolerance = 1e-5 if name == "float32" else 1e-12
+        np.testing.assert_allclose(got, expected[name], rtol=tolerance,
+                                   atol=tolerance / 10)
+    assert max(rows_seen) <= 20
+
+
+def test_a_single_row_out_of_memory_is_raised(digits, monkeypatch):
+    X, _ = digits
+    est = VAEEncoder(**SMALL).fit(X)
+    out_of_memory_above(monkeypatch, est, 0, MemoryError)
+    with pytest.warns(UserWarning, match="retrying with smaller chunks"):
+        with pytest.raises(MemoryError, match="out of memory"):
+            est.transform(X[:5])
 
 
 @pytest.mark.parametrize("device", ["cuda", f"cuda:{torch.cuda.device_count()}"])

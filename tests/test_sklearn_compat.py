@@ -184,7 +184,7 @@ def test_partial_fit_is_one_pass_without_early_stopping(estimator_class, digits)
     assert est.n_iter_ == 4  # patience 1 would have stopped a fit by now
     assert all("valid_loss" not in epoch for epoch in est.net_.history)
     steps = next(iter(est.net_.optimizer_.state.values()))["step"]
-    assert int(steps) == 4 * int(np.ceil(X.shape[0] / est.batch_size))
+    assert int(steps) == 4 * int(np.ceil(X.shape[0] / est.batch_size_))
     with pytest.raises(ValueError, match="X has 10 features, but .* is expecting 64"):
         est.partial_fit(X[:, :10])
 

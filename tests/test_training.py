@@ -8,7 +8,13 @@ from skorch.callbacks import Callback
 from skorch.callbacks import ProgressBar as SkorchProgressBar
 
 from mim_sklearn import MIMEncoder, VAEEncoder
-from mim_sklearn._engine import EarlyStopping, LatentNet, WarmUp, iter_batches
+from mim_sklearn._engine import (
+    EarlyStopping,
+    LatentNet,
+    WarmUp,
+    iter_batches,
+    resolve_batch_size,
+)
 from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.objectives import Objective, mim_objective
 
@@ -45,6 +51,12 @@ def test_iter_batches_slices_the_weights_with_the_rows():
     assert sorted(torch.cat([x for x, _ in batches]).tolist()) == list(range(1, 9))
     for x, w in batches:  # shuffled, and each weight still beside its row
         assert torch.equal(w, x * 10.0)
+
+
+def test_auto_batch_size_gives_small_data_about_20_steps_an_epoch():
+    sizes = {n: resolve_batch_size("auto", n) for n in (10, 150, 1_437, 9_000, 60_000)}
+    assert sizes == {10: 16, 150: 16, 1_437: 71, 9_000: 128, 60_000: 128}
+    assert resolve_batch_size(160, 150) == 160  # a number is used as given
 
 
 def test_warm_up_ramps_beta_per_epoch():

@@ -17,6 +17,9 @@ from torch import nn
 
 from .gaussian import MIN_LOG_VAR, floored_log_var, gaussian_log_prob, gaussian_rsample
 
+#: The ways a GaussianLikelihood's variance can depend on the feature and on z.
+VARIANCES = ("shared", "isotropic", "decoded")
+
 
 def categorical_sample(
     log_probs: torch.Tensor, generator: torch.Generator | None
@@ -372,9 +375,9 @@ class GaussianLikelihood(Likelihood):
         min_log_var: float = MIN_LOG_VAR,
         variance: str = "shared",
     ) -> None:
-        if variance not in ("shared", "decoded"):
+        if variance not in VARIANCES:
             raise ValueError(
-                f"variance must be 'shared' or 'decoded', got {variance!r}."
+                f"variance must be one of {VARIANCES}, got {variance!r}."
             )
         self.min_log_var = min_log_var
         self.variance = variance
@@ -390,8 +393,10 @@ class GaussianLikelihood(Likelihood):
             Dimension of x.
         """
         super().build(n_features)
-        if self.variance == "shared":
-            self.raw_log_var = nn.Parameter(torch.zeros(n_features))
+        if self.variance != "decoded":
+            self.raw_log_var = nn.Parameter(
+                torch.zeros(n_features if self.variance == "shared" else 1)
+            )
 
     def n_outputs(self) -> int:
         """Number of decoder outputs this likelihood reads.
@@ -402,7 +407,7 @@ class GaussianLikelihood(Likelihood):
             ``n_features`` means; with decoded variances, twice as many: a
             raw log-variance beside each feature's mean.
         """
-        return self.n_features * (1 if self.variance == "shared" else 2)
+        return self.n_features * (2 if self.variance == "decoded" else 1)
 
     def moments(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and floored log-variance of p(x|z) from the decoder's output.
@@ -421,7 +426,8 @@ class GaussianLikelihood(Likelihood):
             it is shared, one per feature of each row when it is decoded.
         """
         if self.raw_log_var is not None:
-            return params, floored_log_var(self.raw_log_var, self.min_log_var)
+            log_var = floored_log_var(self.raw_log_var, self.min_log_var)
+            return params, log_var.expand(self.n_features)
         pairs = params.unflatten(-1, (self.n_features, 2))  # feature-major
         return pairs[..., 0], floored_log_var(pairs[..., 1], self.min_log_var)
 

@@ -24,7 +24,12 @@ from .gaussian import MIN_LOG_VAR, floored_log_var, gaussian_log_prob, gaussian_
 from .likelihoods import LIKELIHOODS, Likelihood
 from .networks import initialize_parameters, make_mlp
 from .posteriors import GaussianPosterior, Posterior, TwoLevelPosterior
-from .priors import PRIORS, Prior, _standard_normal_sample
+from .priors import (
+    PRIORS,
+    Prior,
+    _standard_normal_sample,
+    standard_normal_log_prob,
+)
 
 
 class LatentVariableModel(nn.Module):
@@ -379,10 +384,41 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape (...)
             The log-density of each code, in nats.
         """
+        return self._chain_log_prob(z, self.prior.log_prob)
+
+    def log_p_anchor(self, z: torch.Tensor) -> torch.Tensor:
+        """Log-density of MIM's latent anchor at each row of ``z``.
+
+        The anchor is N(0, I) (over z2 with two levels, times the model's
+        p(z1|z2)), the density of :meth:`sample_anchor`; with the standard
+        prior it equals :meth:`log_p_z`. The objectives' warm-up puts it in
+        place of a learned prior, which it holds at the anchor's scale until
+        the reconstruction has spread the codes.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n_components)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (...)
+            The log-density of each code, in nats.
+
+        Examples
+        --------
+        >>> model = LatentVariableModel(3, 2, (4,), "relu", prior="mog")
+        >>> model.log_p_anchor(torch.zeros(1, 2))
+        tensor([-1.8379])
+        """
+        return self._chain_log_prob(z, standard_normal_log_prob)
+
+    def _chain_log_prob(self, z: torch.Tensor, top_log_prob) -> torch.Tensor:
+        """``top_log_prob`` of z, or with two levels of z2, plus log p(z1|z2)."""
         if self.latent_levels == 1:
-            return self.prior.log_prob(z)
+            return top_log_prob(z)
         z1, z2 = self.split_levels(z)
-        return self.prior.log_prob(z2) + gaussian_log_prob(
+        return top_log_prob(z2) + gaussian_log_prob(
             z1, *self._gaussian_parameters(self.conditional_prior(z2))
         )
 
