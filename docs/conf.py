@@ -68,6 +68,7 @@ numpydoc_show_inherited_class_members = {
     "mim_sklearn.nn.StandardNormalPrior": False,
     "mim_sklearn.nn.VampPrior": False,
     # nor does Exception
+    "mim_sklearn.exceptions.PosteriorCollapseWarning": False,
     "mim_sklearn.exceptions.TrainingDivergedError": False,
 }
 # Every docstring the API pages show is validated, and with -W a finding fails
