@@ -49,8 +49,10 @@ size of ``benchmarks/digits.py``), layers of (128, 128) (the default),
 (fewer than its 7 numeric columns, so that the code compresses, and the size
 of the PCA it is set beside in part 2), layers of (64, 64) (400 rows need no
 wider networks), "feature" scaling (its columns are in unrelated units),
-batches of 32 rows (about 11 optimisation steps an epoch, as digits gets from
-the default 160; at 160 its 360 training rows would give 3).
+batches of 32 rows (about 11 optimisation steps an epoch; chosen when the
+default batch was 160, at which its 360 training rows would give 3).
+Everything else is the estimators' defaults (since issue 31: ReLU, and the
+decoder variance "auto", isotropic on digits and per column on cars).
 Both scalings are what "auto" picks, written out so as not to depend on it.
 Both: early stopping as by default (a tenth of the rows held out, patience
 10 epochs, at most 200), ``device="cpu"`` (reproducible), ``random_state``

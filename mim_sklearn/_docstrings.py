@@ -132,8 +132,10 @@ PARAMETERS = """\
         Maximum number of epochs.
     batch_size : int or "auto", default="auto"
         Rows per optimisation step. "auto" takes a twentieth of the training
-        rows, between 16 and 128 (the MIM paper's batch): about 20 steps an
-        epoch wherever the data allows, so that ``warmup_epochs`` and
+        rows (of ``fit``'s X, of the first ``partial_fit`` call's, of all the
+        chunks of :func:`~mim_sklearn.out_of_core.partial_fit_epochs`),
+        between 16 and 128 (the MIM paper's batch): about 20 steps an epoch
+        wherever the data allows, so that ``warmup_epochs`` and
         ``n_iter_no_change`` mean a similar amount of training on a table of
         a few hundred rows and on MNIST; the batch used is ``batch_size_``.
     learning_rate_init : float, default=1e-3
