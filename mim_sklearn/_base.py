@@ -761,7 +761,7 @@ class BaseLatentEncoder(
         noise (the root mean of its variances): the codes are then a silent
         failure, finite and of the right shape.
         """
-        mean, std = self.posterior(X)
+        mean, std = self._posterior_moments(X)
         signal = mean.std(axis=0)
         noise = np.sqrt(np.mean(std**2, axis=0))
         if np.all(signal < COLLAPSE_SIGNAL_TO_NOISE * noise):
@@ -898,7 +898,10 @@ class BaseLatentEncoder(
         std : ndarray of shape (n_samples, n_components)
             Posterior standard deviations.
         """
-        X = self._validated(X)
+        return self._posterior_moments(self._validated(X))
+
+    def _posterior_moments(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`posterior` of rows already validated."""
 
         def moments(model, x):
             mean, log_var = model.encode(model.to_working_units(x))

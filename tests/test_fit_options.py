@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.exceptions import ConvergenceWarning, UnsetMetadataPassedError
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -389,3 +389,13 @@ def test_codes_that_tell_no_rows_apart_are_warned_of(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error", PosteriorCollapseWarning)
         MIMEncoder(**SMALL).fit(X)  # digits: codes that differ, even this early
+
+
+def test_the_collapse_check_reads_a_dataframe_fit_without_warnings(digits):
+    pd = pytest.importorskip("pandas")
+    X, _ = digits
+    frame = pd.DataFrame(X, columns=[f"pixel_{j}" for j in range(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # such as "X does not have valid feature
+        warnings.simplefilter("ignore", ConvergenceWarning)  # names" from sklearn
+        MIMEncoder(**SMALL).fit(frame)
