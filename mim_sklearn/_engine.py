@@ -678,8 +678,10 @@ def resolve_batch_size(batch_size: int | str, n_rows: int) -> int:
     batches of ``AUTO_BATCH_SIZE_RANGE`` rows: a fixed batch gives a table of
     150 rows one step an epoch and MNIST hundreds, so that patience and
     warm-up, counted in epochs, would mean very different amounts of
-    training. With the rule, every data set of 320 rows or more gets at least
-    20 steps an epoch, and smaller ones batches of 16.
+    training. With the rule, a data set of 320 rows or more gets about 20
+    steps an epoch (``n_rows`` counts the rows ``fit`` then holds out for
+    early stopping, so 18 at the default ``validation_fraction``), and
+    smaller ones batches of 16.
 
     Examples
     --------
