@@ -754,16 +754,19 @@ class BaseLatentEncoder(
             )
 
     def _warn_if_collapsed(self, X: np.ndarray) -> None:
-        """Warn when no latent dimension tells the rows of X apart.
+        """Warn when no latent dimension tells the rows of X apart, or when a
+        learned mixture prior's components have merged into one.
 
         That is, when in every dimension the posterior means vary across
         the rows less than ``COLLAPSE_SIGNAL_TO_NOISE`` times the posterior's
         noise (the root mean of its variances): the codes are then a silent
-        failure, finite and of the right shape.
+        failure, finite and of the right shape. The same test is applied to
+        the prior's components (:meth:`~mim_sklearn.nn.Prior.mixture`).
         """
         mean, std = self._posterior_moments(X)
         signal = mean.std(axis=0)
         noise = np.sqrt(np.mean(std**2, axis=0))
+        self._warn_if_components_merged()
         if np.all(signal < COLLAPSE_SIGNAL_TO_NOISE * noise):
             learned = "" if self.prior == "standard" else (
                 f" A learned prior (prior={self.prior!r}) can pull the codes "
@@ -777,6 +780,30 @@ class BaseLatentEncoder(
                 f"(s.d. {noise.min():.3g} or more), so they carry almost nothing of "
                 f"X.{learned} Check activation (ReLU is the default), "
                 "max_iter and learning_rate_init.",
+                PosteriorCollapseWarning,
+            )
+
+    def _warn_if_components_merged(self) -> None:
+        """Warn when a mixture prior's component means, weighted, vary less
+        in every dimension than ``COLLAPSE_SIGNAL_TO_NOISE`` times the
+        components' own spread: the learned prior is then one Gaussian."""
+        with torch.no_grad():
+            mixture = self.model_.prior.mixture()
+            if mixture is None or len(mixture[2]) < 2:
+                return
+            means, log_vars, log_weights = mixture
+            weights = log_weights.exp().unsqueeze(-1)
+            centre = (weights * means).sum(0)
+            signal = (weights * (means - centre).square()).sum(0).sqrt()
+            noise = (weights * log_vars.exp()).sum(0).sqrt()
+            merged = bool(torch.all(signal < COLLAPSE_SIGNAL_TO_NOISE * noise))
+        if merged:
+            warnings.warn(
+                f"The prior's {len(weights)} components have merged: in every "
+                "latent dimension their means vary (largest weighted s.d. "
+                f"{signal.max().item():.3g}) less than half their own spread, so "
+                "the learned prior is one Gaussian. A longer warmup_epochs may "
+                "help; prior='standard' is a Gaussian with nothing to learn.",
                 PosteriorCollapseWarning,
             )
 

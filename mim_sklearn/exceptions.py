@@ -31,7 +31,10 @@ class PosteriorCollapseWarning(UserWarning):
     classifier or a nearest-neighbour search on them learns little. It
     happens when the prior pulls the codes together faster than the
     reconstruction can spread them (a learned prior early in training, a
-    very short warm-up). The message says what to try.
+    very short warm-up). It is also warned when a learned mixture prior
+    (``prior="mog"`` or ``"vamp"``) ends with components whose means,
+    in every dimension, vary less than half the components' own spread:
+    the prior has merged into one Gaussian. The message says what to try.
 
     Examples
     --------

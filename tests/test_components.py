@@ -135,3 +135,17 @@ def test_categories_given_to_the_likelihood_bound_the_codes():
     assert likelihood.n_features is None  # the parameter stays unbuilt
     with pytest.raises(ValueError, match="fit saw codes 0 to 2 only"):
         encoder.transform(np.array([[0.0, 3.0]]))
+
+
+@pytest.mark.parametrize("prior", ["mog", "vamp"])
+def test_a_mixture_prior_is_the_mixture_it_reports(digits, prior):
+    X, _ = digits
+    model = MIMEncoder(**SMALL, prior=prior).fit(X).model_.prior
+    means, log_vars, log_weights = model.mixture()
+    z = torch.randn(6, means.shape[1], generator=torch.Generator().manual_seed(0))
+    components = torch.distributions.Normal(means, (0.5 * log_vars).exp())
+    by_hand = torch.logsumexp(
+        components.log_prob(z.unsqueeze(1)).sum(-1) + log_weights, dim=1
+    )
+    torch.testing.assert_close(model.log_prob(z), by_hand)
+    assert StandardNormalPrior(2).mixture() is None

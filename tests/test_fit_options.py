@@ -1,5 +1,6 @@
 """fit's sample weights and own validation set, and the callbacks parameter."""
 
+import math
 import pickle
 import warnings
 
@@ -17,7 +18,7 @@ from skorch.callbacks import Callback, Checkpoint, LRScheduler
 from mim_sklearn import MIMEncoder, VAEEncoder, save
 from mim_sklearn._engine import LatentNet
 from mim_sklearn.exceptions import PosteriorCollapseWarning
-from mim_sklearn.nn import LatentVariableModel
+from mim_sklearn.nn import LatentVariableModel, Prior
 from mim_sklearn.objectives import Objective, mim_objective
 
 from .conftest import SMALL
@@ -399,3 +400,28 @@ def test_the_collapse_check_reads_a_dataframe_fit_without_warnings(digits):
         warnings.simplefilter("error")  # such as "X does not have valid feature
         warnings.simplefilter("ignore", ConvergenceWarning)  # names" from sklearn
         MIMEncoder(**SMALL).fit(frame)
+
+
+class _MergedMixture(Prior):
+    """N(0, I) written as a mixture of identical components: merged by design."""
+
+    def log_prob(self, z):
+        return torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+
+    def sample(self, n_samples, generator):
+        return torch.randn((n_samples, self.n_components), generator=generator)
+
+    def mixture(self):
+        k = 3
+        means = torch.zeros(k, self.n_components)
+        return means, torch.zeros_like(means), torch.full((k,), -math.log(k))
+
+
+def test_a_prior_whose_components_merged_is_warned_of(digits):
+    X, _ = digits
+    with pytest.warns(PosteriorCollapseWarning, match="3 components have merged"):
+        MIMEncoder(**SMALL, prior=_MergedMixture()).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PosteriorCollapseWarning)
+        for prior in ("mog", "vamp"):  # learned mixtures, components apart
+            MIMEncoder(**SMALL, prior=prior).fit(X)

@@ -139,6 +139,21 @@ class Prior(nn.Module, abc.ABC):
             A seeded CPU generator.
         """
 
+    def mixture(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """The prior as a mixture of diagonal Gaussians, or None if it is not one.
+
+        The estimators read it to tell whether a learned mixture's
+        components have merged into one (see ``PosteriorCollapseWarning``).
+
+        Returns
+        -------
+        tuple of torch.Tensor, or None
+            The components' means and log-variances, each of shape
+            ``(K, n_components)``, and their log-weights, of shape ``(K,)``;
+            None, the default, for a prior that is not such a mixture.
+        """
+        return None
+
     #: How many distinct training rows :meth:`start_from` wants (0: none).
     n_start_rows: int = 0
 
@@ -354,6 +369,17 @@ class MixtureOfGaussiansPrior(Prior):
             self.log_vars.zero_()
             self.logits.zero_()
 
+    def mixture(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The components' means, log-variances and log-weights.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            Means and log-variances of shape ``(K, n_components)``,
+            log-weights of shape ``(K,)``.
+        """
+        return self.means, self.log_vars, torch.log_softmax(self.logits, 0)
+
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``z``.
 
@@ -367,9 +393,7 @@ class MixtureOfGaussiansPrior(Prior):
         torch.Tensor of shape (...)
             The log-density of each code, in nats.
         """
-        return _mixture_log_prob(
-            z, self.means, self.log_vars, torch.log_softmax(self.logits, 0)
-        )
+        return _mixture_log_prob(z, *self.mixture())
 
     def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z).
@@ -386,10 +410,7 @@ class MixtureOfGaussiansPrior(Prior):
         torch.Tensor of shape (n_samples, n_components)
             The draws, reparameterised within the chosen components.
         """
-        return _mixture_sample(
-            n_samples, self.means, self.log_vars, torch.log_softmax(self.logits, 0),
-            generator,
-        )
+        return _mixture_sample(n_samples, *self.mixture(), generator)
 
     def extra_repr(self) -> str:
         return (
@@ -560,6 +581,17 @@ class VampPrior(Prior):
         return torch.full((k,), -math.log(k), device=self.pseudo_inputs.device,
                           dtype=self.pseudo_inputs.dtype)
 
+    def mixture(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The pseudo-inputs' posteriors: means, log-variances, equal log-weights.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            Means and log-variances of shape ``(K, n_components)``,
+            log-weights of shape ``(K,)``.
+        """
+        return (*self._components(), self._log_weights())
+
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """Log-density of each row of ``z``.
 
@@ -573,8 +605,7 @@ class VampPrior(Prior):
         torch.Tensor of shape (...)
             The log-density of each code, in nats.
         """
-        means, log_vars = self._components()
-        return _mixture_log_prob(z, means, log_vars, self._log_weights())
+        return _mixture_log_prob(z, *self.mixture())
 
     def sample(self, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
         """Draw ``n_samples`` rows z ~ p(z).
@@ -591,10 +622,7 @@ class VampPrior(Prior):
         torch.Tensor of shape (n_samples, n_components)
             The draws, reparameterised within the chosen components.
         """
-        means, log_vars = self._components()
-        return _mixture_sample(
-            n_samples, means, log_vars, self._log_weights(), generator
-        )
+        return _mixture_sample(n_samples, *self.mixture(), generator)
 
     def extra_repr(self) -> str:
         k, width = self.pseudo_inputs.shape
