@@ -2,16 +2,27 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# A CPU build of PyTorch, pinned for development and CI; the package itself
-# accepts a range (setup.cfg).
+# PyTorch's version, pinned for development and CI; the package itself
+# accepts a range (setup.cfg). The pin names a version, not a build: which
+# build pip installs is up to this machine's pip configuration (from PyPI on
+# Linux, the CUDA build, gigabytes with its nvidia-* wheels; from an index or
+# a wheel folder that holds the CPU build, that one).
 TORCH_PIN := torch==2.13.0
 
 .PHONY: demo test test-fast test-oldest install lint speed benchmarks-quick docs clean
 
-$(VENV)/installed: setup.cfg pyproject.toml
+# The package and its requirements (numpy, scipy, scikit-learn, skorch,
+# tqdm, PyTorch): all that the demo imports.
+$(VENV)/installed-core: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# The test extra (pytest, pandas, matplotlib, hypothesis, dask, ray), on top
+# of the above: what the tests, the benchmarks and the docs build on.
+$(VENV)/installed: $(VENV)/installed-core setup.cfg
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
@@ -36,7 +47,7 @@ $(VENV)/installed-benchmarks: $(VENV)/installed setup.cfg
 	$(PY) -m pip install --quiet -e ".[benchmarks]"
 	touch $@
 
-demo: install
+demo: $(VENV)/installed-core
 	$(PY) examples/digits_demo.py
 
 test: install

@@ -826,6 +826,20 @@ class BaseLatentEncoder(
             ).items():
                 setattr(self, name, value)
 
+    @property
+    def validation_scores_(self) -> list[float] | None:
+        """Deprecated: ``validation_loss_curve_`` negated; removed in 0.3."""
+        losses = self.validation_loss_curve_  # an AttributeError before fit
+        warnings.warn(
+            "validation_scores_ is deprecated and will be removed in mim_sklearn "
+            "0.3; use validation_loss_curve_, the held-out loss of each epoch "
+            "(lower is better). validation_scores_ is that loss negated "
+            "(-valid_loss), not a score such as score() returns.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return None if losses is None else [-loss for loss in losses]
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         # transform, inverse_transform and score_samples compute in the
@@ -841,6 +855,11 @@ class BaseLatentEncoder(
         # visible (with a DeviceWarning); predict where the net now lives.
         if "net_" in state:
             state["device_"] = str(state["net_"].device)
+        if "validation_scores_" in state:  # pickled before validation_loss_curve_
+            scores = state.pop("validation_scores_")
+            state["validation_loss_curve_"] = (
+                None if scores is None else [-score for score in scores]
+            )
         super().__setstate__(state)
 
     # ------------------------------------------------------------- inference
@@ -902,8 +921,10 @@ class BaseLatentEncoder(
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components)
-            Posterior means, deterministic, of X's floating dtype.
+        ndarray of shape (n_samples, n_components * latent_levels)
+            Posterior means, deterministic, of X's floating dtype: with
+            ``latent_levels=2``, both levels' means side by side (z1's at
+            the mean of z2), ``2 * n_components`` columns.
         """
         X = self._validated(X)
         return self._map_rows(
@@ -920,10 +941,11 @@ class BaseLatentEncoder(
 
         Returns
         -------
-        mean : ndarray of shape (n_samples, n_components)
-            Posterior means (what :meth:`transform` returns).
-        std : ndarray of shape (n_samples, n_components)
-            Posterior standard deviations.
+        mean : ndarray of shape (n_samples, n_components * latent_levels)
+            Posterior means (what :meth:`transform` returns), both levels
+            side by side when ``latent_levels=2``.
+        std : ndarray of shape (n_samples, n_components * latent_levels)
+            Posterior standard deviations, in the columns of ``mean``.
         """
         return self._posterior_moments(self._validated(X))
 
@@ -950,8 +972,9 @@ class BaseLatentEncoder(
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components)
-            One posterior draw per row.
+        ndarray of shape (n_samples, n_components * latent_levels)
+            One posterior draw per row; with ``latent_levels=2``, [z1, z2]
+            drawn down the chain, z2 ~ q(z2|x) then z1 ~ q(z1|x, z2).
         """
         X = self._validated(X)
         generator = self._generator(random_state)
@@ -967,7 +990,7 @@ class BaseLatentEncoder(
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_components)
+        Z : array-like of shape (n_samples, n_components * latent_levels)
             Latent codes, such as the output of :meth:`transform`.
 
         Returns
@@ -1011,8 +1034,9 @@ class BaseLatentEncoder(
             Samples in X's units (float64), or integer codes (int64) when
             every feature is categorical or Bernoulli; for a model fitted on
             a DataFrame, a DataFrame with its columns and dtypes.
-        Z : ndarray of shape (n_samples, n_components)
-            The latent draws; only when ``return_latent=True``.
+        Z : ndarray of shape (n_samples, n_components * latent_levels)
+            The latent draws, [z1, z2] with ``latent_levels=2``; only when
+            ``return_latent=True``.
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
@@ -1108,6 +1132,12 @@ class BaseLatentEncoder(
 
     def score(self, X, y=None):
         """Mean importance-sampled log-likelihood of X (greater is better).
+
+        A log-density of X in its own units, estimated with
+        ``n_importance_samples`` draws per row (see :meth:`score_samples`).
+        It is not the negated training loss: ``loss_curve_`` and
+        ``validation_loss_curve_`` hold the training objective per row, in
+        the model's internal scaled units, lower is better.
 
         Parameters
         ----------

@@ -27,8 +27,10 @@ def available_devices() -> list[str]:
 def resolve_device(device: str) -> str:
     """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``.
 
-    Any other device is checked: a ValueError names the available devices
-    when it is malformed or not present on this machine.
+    ``"auto"`` never picks Apple's MPS, which the project cannot test;
+    ``"mps"`` is accepted when asked for by name and PyTorch offers it. Any
+    other device is checked: a ValueError names the available devices when
+    it is malformed or not present on this machine.
 
     Examples
     --------
@@ -42,7 +44,7 @@ def resolve_device(device: str) -> str:
     except RuntimeError as error:
         raise ValueError(
             f"device={device!r} is not a torch device; use 'auto', 'cpu', "
-            "'cuda' or 'cuda:<index>'."
+            "'cuda', 'cuda:<index>' or 'mps'."
         ) from error
     available = available_devices()
     present = resolved.type == "cpu" or str(resolved) in available or (

@@ -170,7 +170,9 @@ PARAMETERS = """\
         Draws from q(z|x) per row in :meth:`score_samples` and :meth:`score`.
     device : str, default="auto"
         Torch device to train and predict on; "auto" picks CUDA when a GPU is
-        visible, else the CPU.
+        visible, else the CPU. "auto" never picks Apple's MPS: pass
+        ``device="mps"`` to ask for it, which is accepted where PyTorch
+        offers MPS but untested.
     warm_start : bool, default=False
         When True, ``fit`` continues from the fitted model instead of
         starting anew.
@@ -179,8 +181,10 @@ PARAMETERS = """\
         int makes results reproducible on the CPU.
     verbose : int, default=0
         0: silent. 1: a progress bar (tqdm's, a widget in Jupyter) with the
-        epochs done, the last losses and the time left. 2 or more: a table
-        with a line per epoch (the losses, the warm-up weight, the time).
+        epochs done, the last epoch's ``train loss`` and ``held-out loss``
+        (the values of ``loss_curve_`` and ``validation_loss_curve_``) and
+        the time left. 2 or more: a table with a line per epoch
+        (``train_loss``, ``valid_loss``, the warm-up weight, the time).
     callbacks : list or None, default=None
         Your own skorch callbacks (such as ``LRScheduler`` or
         ``Checkpoint``), as ``Callback`` instances or ``(name, callback)``
@@ -215,14 +219,23 @@ ATTRIBUTES = """\
     n_iter_ : int
         Epochs trained so far.
     loss_curve_ : list of float
-        Training loss of each epoch.
+        Training loss of each epoch: the mean loss per row of the objective
+        the estimator trains (during the warm-up, as the warm-up weights it),
+        in the model's internal scaled units; lower is better.
+    validation_loss_curve_ : list of float or None
+        Held-out loss of each epoch (on the held-out rows or on ``X_val``):
+        the full objective per row, in the units of ``loss_curve_``; lower is
+        better. None without early stopping. It is a loss, where
+        scikit-learn's ``MLPClassifier.validation_scores_`` is a score. Nor
+        is it ``-score``: :meth:`score` is the mean importance-sampled
+        log-likelihood of X in X's own units, greater is better.
     validation_scores_ : list of float or None
-        Held-out objective of each epoch (on the held-out rows or on
-        ``X_val``), negated so that greater is better; None without early
-        stopping.
+        Deprecated, to be removed in 0.3: ``validation_loss_curve_``
+        negated (the held-out ``-valid_loss``), not a score. Reading it
+        warns with a ``FutureWarning``.
     best_loss_ : float
         Best monitored loss after the warm-up (held-out with early stopping,
-        else training).
+        else training), in the units of ``loss_curve_``.
     device_ : str
         The device used.
     model_ : mim_sklearn.nn.LatentVariableModel

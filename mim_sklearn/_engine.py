@@ -259,16 +259,25 @@ class EarlyStopping(Callback):
 
 
 class ProgressBar(Callback):
-    """A progress bar over a training run: epochs, the loss and the time left.
+    """A progress bar over a training run: epochs, the losses and the time left.
 
     tqdm's automatic bar (a widget in Jupyter, text elsewhere), advanced after
     every batch; its total is the run's maximum number of epochs, so the time
-    left is an upper bound when early stopping ends the run sooner.
+    left is an upper bound when early stopping ends the run sooner. After
+    each epoch it shows that epoch's mean loss of the training objective per
+    row, on the training rows (``train loss``) and on the held-out rows
+    (``held-out loss``): the ``loss_curve_`` and ``validation_loss_curve_``
+    of the estimators, in the model's internal scaled units, lower is
+    better. They are not ``-score``, which is an importance-sampled
+    log-likelihood in X's own units.
 
     Examples
     --------
     >>> bar = ProgressBar()
     """
+
+    # The history's keys, and the words the bar shows for them.
+    LABELS = {"train_loss": "train loss", "valid_loss": "held-out loss"}
 
     def on_train_begin(self, net, epochs: int = 1, batches_per_epoch: int = 1,
                        **kwargs) -> None:
@@ -288,7 +297,7 @@ class ProgressBar(Callback):
         epoch = net.history[-1]
         self.bar_.n = round(self.bar_.n)  # whole epochs, whatever the float sums
         self.bar_.set_postfix(
-            {key: f"{epoch[key]:.4g}" for key in ("train_loss", "valid_loss")
+            {label: f"{epoch[key]:.4g}" for key, label in self.LABELS.items()
              if key in epoch}, refresh=True,
         )
 
@@ -542,9 +551,10 @@ class LatentNet(NeuralNet):
     def training_summary(self) -> dict:
         """What the estimators publish of the training so far.
 
-        ``n_iter_``, ``loss_curve_``, ``best_loss_`` and
-        ``validation_scores_`` (None without a validation pass), as
-        scikit-learn's ``MLPRegressor`` names them.
+        ``n_iter_``, ``loss_curve_`` and ``best_loss_``, as scikit-learn's
+        ``MLPRegressor`` names them, and ``validation_loss_curve_``: the
+        held-out loss of each epoch (None without a validation pass), in the
+        units of ``loss_curve_``, lower is better.
         """
         epochs = list(self.history)
         stopper = self.stopper
@@ -557,8 +567,8 @@ class LatentNet(NeuralNet):
             "n_iter_": len(epochs),
             "loss_curve_": [e["train_loss"] for e in epochs],
             "best_loss_": best,
-            "validation_scores_": (
-                [-e["valid_loss"] for e in epochs if "valid_loss" in e]
+            "validation_loss_curve_": (
+                [e["valid_loss"] for e in epochs if "valid_loss" in e]
                 if stopper.monitor == "valid_loss" else None
             ),
         }

@@ -60,7 +60,7 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
 
     Parameters
     ----------
-    estimator : MIMEncoder, AMIMEncoder or VAEEncoder
+    estimator : MIMEncoder, AMIMEncoder, VAEEncoder or MAEEncoder
         A fitted estimator whose parameters are plain values (an int or None
         as ``random_state``, not a ``RandomState``; no ``callbacks``).
     path : str or os.PathLike

@@ -353,14 +353,16 @@ def plot_samples(
 def plot_loss_curve(estimator, ax=None):
     """Plot the training loss and the held-out loss per epoch.
 
-    The held-out loss is ``-validation_scores_`` (when early stopping held
-    rows out). The warm-up epochs, during which the loss is not yet the full
+    The curves are ``loss_curve_`` and ``validation_loss_curve_`` (the
+    latter when early stopping held rows out): the training objective's mean
+    loss per row, in the model's internal scaled units, lower is better. The
+    warm-up epochs, during which the training loss is not yet the full
     objective, are shaded; a star marks the epoch whose weights were kept.
 
     Parameters
     ----------
     estimator : fitted encoder
-        An estimator with ``loss_curve_`` and ``validation_scores_``.
+        An estimator with ``loss_curve_`` and ``validation_loss_curve_``.
     ax : matplotlib Axes, optional
         Where to draw; a new figure if None.
 
@@ -385,12 +387,13 @@ def plot_loss_curve(estimator, ax=None):
     plt = _pyplot()
     check_is_fitted(estimator)
     train = np.asarray(estimator.loss_curve_, dtype=np.float64)
-    scores = getattr(estimator, "validation_scores_", None)
-    held_out = None if scores is None else -np.asarray(scores, dtype=np.float64)
+    losses = getattr(estimator, "validation_loss_curve_", None)
+    held_out = None if losses is None else np.asarray(losses, dtype=np.float64)
     if held_out is not None and len(held_out) != len(train):
         warnings.warn(
-            f"validation_scores_ has {len(held_out)} entries for {len(train)} epochs "
-            "(epochs of partial_fit hold nothing out); the held-out curve is not drawn",
+            f"validation_loss_curve_ has {len(held_out)} entries for {len(train)} "
+            "epochs (epochs of partial_fit hold nothing out); the held-out curve "
+            "is not drawn",
             UserWarning,
         )
         held_out = None
@@ -411,7 +414,7 @@ def plot_loss_curve(estimator, ax=None):
                     color="tab:orange", markeredgecolor="k", linestyle="",
                     label="kept", zorder=4)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss per row (nats)")
+    ax.set_ylabel("loss per row (scaled units)")
     ax.set_xlim(0.5, len(train) + 0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False, fontsize="small")

@@ -1,6 +1,8 @@
 """The API every estimator shares, run on each of them."""
 
+import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -22,11 +24,42 @@ def test_fit_sets_the_documented_attributes(small_estimator, digits):
     assert est.n_features_in_ == 64
     assert 1 <= est.n_iter_ <= SMALL["max_iter"]
     assert len(est.loss_curve_) == est.n_iter_
-    assert len(est.validation_scores_) == est.n_iter_
+    assert len(est.validation_loss_curve_) == est.n_iter_
     assert np.isfinite(est.best_loss_)
     assert est.device_ == "cpu"
     assert isinstance(est.model_, torch.nn.Module)
     assert est.mean_.shape == est.scale_.shape == (64,)
+
+
+def test_validation_scores_is_a_deprecated_alias_of_the_negated_losses(digits):
+    X, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not hasattr(MIMEncoder(), "validation_scores_")  # unfitted: silent
+    est = MIMEncoder(**SMALL).fit(X)
+    with pytest.warns(FutureWarning, match="removed in mim_sklearn 0.3; use "
+                      "validation_loss_curve_"):
+        scores = est.validation_scores_
+    assert scores == [-loss for loss in est.validation_loss_curve_]
+    # best_loss_ is in the same units: one of the held-out losses.
+    assert est.best_loss_ in est.validation_loss_curve_
+    no_hold_out = MIMEncoder(**{**SMALL, "early_stopping": False}).fit(X)
+    assert no_hold_out.validation_loss_curve_ is None
+    with pytest.warns(FutureWarning):
+        assert no_hold_out.validation_scores_ is None
+
+
+def test_a_pickle_with_validation_scores_unpickles_with_the_losses(digits):
+    # An estimator pickled before validation_loss_curve_ held the negated
+    # losses under the old name.
+    est = MIMEncoder(**SMALL).fit(digits[0])
+    state = est.__getstate__()
+    losses = state.pop("validation_loss_curve_")
+    state["validation_scores_"] = [-loss for loss in losses]
+    old = MIMEncoder.__new__(MIMEncoder)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.validation_loss_curve_ == losses
+    assert "validation_scores_" not in vars(old)
 
 
 def test_transform_shapes_dtypes_and_determinism(small_estimator, digits):

@@ -40,7 +40,7 @@ def test_unit_and_constant_weights_train_exactly_as_no_weights(
     for weights in (np.ones(len(X)), np.full(len(X), 2.0)):
         weighted = estimator_class(**params).fit(X, sample_weight=weights)
         assert weighted.loss_curve_ == plain.loss_curve_
-        assert weighted.validation_scores_ == plain.validation_scores_
+        assert weighted.validation_loss_curve_ == plain.validation_loss_curve_
         np.testing.assert_array_equal(weighted.transform(X), plain.transform(X))
 
 
@@ -206,7 +206,7 @@ def test_own_validation_set_is_what_early_stopping_monitors(estimator_class, dig
     X_a, X_b = X[:240], X[240:]
     weights = np.linspace(0.2, 3.0, len(X_b)) if weighted else None
     est = estimator_class(**SMALL).fit(X_a, X_val=X_b, sample_weight_val=weights)
-    assert len(est.validation_scores_) == est.n_iter_
+    assert len(est.validation_loss_curve_) == est.n_iter_
     # Every row of X trains, every row of X_val validates, in every epoch.
     for epoch in est.net_.history:
         sizes = {prefix: sum(b[f"{prefix}_batch_size"] for b in epoch["batches"]
@@ -216,10 +216,10 @@ def test_own_validation_set_is_what_early_stopping_monitors(estimator_class, dig
     # The model holds the best epoch's weights, whose score is their loss on X_b.
     best = est.net_.restored_epoch
     assert best is not None
-    assert -est.validation_scores_[best - 1] == pytest.approx(
+    assert est.validation_loss_curve_[best - 1] == pytest.approx(
         _validation_loss_by_hand(est, X_b, weights), rel=1e-5
     )
-    assert est.best_loss_ == -est.validation_scores_[best - 1]
+    assert est.best_loss_ == est.validation_loss_curve_[best - 1]
 
 
 def test_own_validation_set_replaces_the_random_split(digits):
@@ -232,13 +232,13 @@ def test_own_validation_set_replaces_the_random_split(digits):
     assert not np.allclose(own.transform(X), split.transform(X))
     # validation_fraction is ignored: the same fit whatever its value.
     assert ignored.loss_curve_ == own.loss_curve_
-    assert ignored.validation_scores_ == own.validation_scores_
+    assert ignored.validation_loss_curve_ == own.validation_loss_curve_
     # Scaling the validation weights by a constant changes nothing.
     w = np.linspace(0.2, 3.0, len(X_b))
     once = MIMEncoder(**SMALL).fit(X_a, X_val=X_b, sample_weight_val=w)
     twice = MIMEncoder(**SMALL).fit(X_a, X_val=X_b, sample_weight_val=2 * w)
-    assert once.validation_scores_ == twice.validation_scores_
-    assert once.validation_scores_ != own.validation_scores_
+    assert once.validation_loss_curve_ == twice.validation_loss_curve_
+    assert once.validation_loss_curve_ != own.validation_loss_curve_
 
 
 def test_own_validation_set_errors(digits):

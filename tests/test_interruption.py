@@ -57,7 +57,7 @@ def assert_same_tensors(a, b):
 
 def assert_same_training(est, reference):
     assert est.n_iter_ == reference.n_iter_ == len(est.net_.history)
-    for name in ("loss_curve_", "validation_scores_", "best_loss_"):
+    for name in ("loss_curve_", "validation_loss_curve_", "best_loss_"):
         assert getattr(est, name) == getattr(reference, name)
     assert est.net_.restored_epoch == reference.net_.restored_epoch
     assert_same_tensors(est.model_.state_dict(), reference.model_.state_dict())

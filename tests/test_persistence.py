@@ -40,7 +40,7 @@ def test_round_trip_is_bitwise_and_keeps_the_fitted_state(saved, digits):
     assert type(restored) is type(est)
     assert restored.get_params() == est.get_params()
     for name in ("n_features_in_", "n_iter_", "loss_curve_", "best_loss_",
-                 "validation_scores_", "device_"):
+                 "validation_loss_curve_", "device_"):
         assert getattr(restored, name) == getattr(est, name)
     np.testing.assert_array_equal(restored.mean_, est.mean_)
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))

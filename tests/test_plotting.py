@@ -321,7 +321,7 @@ def test_plot_loss_curve(digits):
     train, held_out = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
     np.testing.assert_array_equal(train.get_xdata(), np.arange(1, est.n_iter_ + 1))
     np.testing.assert_allclose(train.get_ydata(), est.loss_curve_)
-    np.testing.assert_allclose(held_out.get_ydata(), -np.array(est.validation_scores_))
+    np.testing.assert_allclose(held_out.get_ydata(), est.validation_loss_curve_)
     assert legend_texts(ax) == ["warm-up", "training", "held out", "kept"]
     shade = ax.patches[0]  # the warm-up; a Rectangle or Polygon by version
     corners = shade.get_patch_transform().transform(shade.get_path().vertices)
@@ -329,7 +329,7 @@ def test_plot_loss_curve(digits):
     # The star: the epoch whose weights were kept (the best held-out loss).
     (star,) = [line for line in ax.get_lines() if line.get_marker() == "*"]
     assert star.get_ydata()[0] == est.best_loss_
-    assert star.get_xdata()[0] == 1 + np.argmax(est.validation_scores_)
+    assert star.get_xdata()[0] == 1 + np.argmin(est.validation_loss_curve_)
     assert ax.get_xlabel() == "epoch"
 
 
@@ -347,7 +347,7 @@ class History(BaseEstimator):
 
     def __init__(self):
         self.loss_curve_ = [3.0, 2.0, 1.5]
-        self.validation_scores_ = [-2.5]
+        self.validation_loss_curve_ = [2.5]
         self.warmup_epochs = 0
 
     def fit(self, X=None):

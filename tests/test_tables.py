@@ -334,7 +334,7 @@ def test_weights_and_a_validation_frame_with_a_table():
     train, valid = frame.iloc[:200], frame.iloc[200:]
     weights = np.where(train.smoker, 2.0, 1.0)
     est = MIMEncoder(**SMALL).fit(train, sample_weight=weights, X_val=valid)
-    assert len(est.validation_scores_) == est.n_iter_
+    assert len(est.validation_loss_curve_) == est.n_iter_
     with pytest.raises(ValueError, match="feature names"):
         MIMEncoder(**SMALL).fit(train, X_val=valid[valid.columns[::-1]])
 

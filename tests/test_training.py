@@ -211,7 +211,7 @@ def test_verbose_1_shows_a_progress_bar_and_2_the_table(digits, capsys):
     X, _ = digits
     MIMEncoder(**{**SMALL, "max_iter": 3, "verbose": 1}).fit(X)
     captured = capsys.readouterr()
-    assert "3.0/3 " in captured.err and "train_loss=" in captured.err
+    assert "3.0/3 " in captured.err and "train loss=" in captured.err
     assert "epoch" not in captured.out
     MIMEncoder(**{**SMALL, "max_iter": 3, "verbose": 2}).fit(X)
     captured = capsys.readouterr()
