@@ -1,7 +1,8 @@
 """Figures of a fitted encoder: latent space, reconstructions, samples, training.
 
-matplotlib is an optional dependency (``pip install 'mim-sklearn[plot]'``),
-imported only when a function here is called. Functions that draw on one
+matplotlib is an optional dependency (``pip install matplotlib``, or
+``pip install -e ".[plot]"`` in the clone), imported only when a function
+here is called. Functions that draw on one
 Axes take ``ax=None`` and return the Axes; those that draw a grid return the
 Figure. Nothing here calls ``plt.show()``: show or save the figure yourself.
 """
@@ -30,7 +31,7 @@ def _pyplot():
         return importlib.import_module("matplotlib.pyplot")
     except ImportError as exc:
         raise ImportError(
-            "plotting needs matplotlib: pip install 'mim-sklearn[plot]'"
+            "plotting needs matplotlib: pip install matplotlib"
         ) from exc
 
 

@@ -66,7 +66,7 @@ def assert_same_scores(cv_results: dict, sequential: dict) -> None:
 def test_grid_search_on_a_dask_cluster(digits_search):
     distributed = pytest.importorskip(
         "distributed",
-        reason='needs dask.distributed: pip install "mim-sklearn[distributed]"',
+        reason='needs dask.distributed: pip install -e ".[distributed]"',
     )
     X, y, sequential = digits_search
     with (
@@ -86,7 +86,7 @@ def test_grid_search_on_a_dask_cluster(digits_search):
 
 
 def test_grid_search_on_ray(digits_search):
-    ray = pytest.importorskip("ray", reason='needs ray: pip install "mim-sklearn[ray]"')
+    ray = pytest.importorskip("ray", reason='needs ray: pip install -e ".[ray]"')
     from ray.util.joblib import register_ray
 
     X, y, sequential = digits_search
