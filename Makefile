@@ -83,7 +83,7 @@ speed: install
 # imputation benchmark and of the GPU check on the CPU; each writes *_quick
 # results, which are git-ignored and never shown in the docs.
 QUICK_BENCHMARKS := $(sort $(wildcard benchmarks/paper_*.py)) benchmarks/mae.py \
-	benchmarks/imputation.py benchmarks/small_data.py
+	benchmarks/imputation.py benchmarks/small_data.py benchmarks/out_of_core.py
 
 benchmarks-quick: $(VENV)/installed-benchmarks
 	for script in $(QUICK_BENCHMARKS); do \

@@ -107,7 +107,10 @@ def train_child(variant: str, data: str, model: str, settings: str) -> None:
         X = np.load(data, mmap_mode=None if how == "fit" else "r")
         if warmup_in_passes:
             chunks_per_pass = math.ceil(len(X) / chunk_rows)
-            encoder.set_params(warmup_epochs=encoder.warmup_epochs * chunks_per_pass)
+            # warmup_epochs="auto" is 5 epochs with the standard prior (its
+            # docstring); partial_fit counts calls, so a pass is many.
+            passes = 5 if encoder.warmup_epochs == "auto" else encoder.warmup_epochs
+            encoder.set_params(warmup_epochs=passes * chunks_per_pass)
         start = time.perf_counter()
         if how == "fit":
             encoder.fit(X)
