@@ -151,6 +151,15 @@ class Prior(nn.Module, abc.ABC):
             The components' means and log-variances, each of shape
             ``(K, n_components)``, and their log-weights, of shape ``(K,)``;
             None, the default, for a prior that is not such a mixture.
+
+        Examples
+        --------
+        >>> StandardNormalPrior(2).mixture() is None
+        True
+        >>> means, log_vars, log_weights = MixtureOfGaussiansPrior(
+        ...     2, n_prior_components=3).mixture()
+        >>> means.shape, log_weights.shape
+        (torch.Size([3, 2]), torch.Size([3]))
         """
         return None
 
