@@ -64,6 +64,7 @@ the budget and the data sizes is the one above).
 from __future__ import annotations
 
 import argparse
+import json
 import time
 import warnings
 from dataclasses import dataclass
@@ -356,7 +357,8 @@ def model_settings(model: Model, settings: dict, X, y, X_test, y_test,
 
 def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         score_rows: int, pixel_score_rows: int, embed_rows: int,
-        priors: tuple[str, ...] = PRIORS, clip: bool = True) -> None:
+        priors: tuple[str, ...] = PRIORS, clip: bool = True,
+        networks: tuple[str, ...] | None = None) -> None:
     hvae = family == "hvae"
     if quick:
         n_train, n_test = 1000, 1000
@@ -389,8 +391,13 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
     family_name = ("hvae_" if clip else "hvae_noclip_") if hvae else ""
     name = f"paper_images_{family_name}{dataset}" + ("_quick" if quick else "")
     # In the order of ``priors``, then the family's.
-    models = sorted((model for model in FAMILIES[family] if model.prior in priors),
+    models = sorted((model for model in FAMILIES[family] if model.prior in priors
+                     and (networks is None or model.network in networks)),
                     key=lambda model: priors.index(model.prior))
+    # Rows of the networks left out of this run stay in the file as they were.
+    kept = [] if networks is None else [
+        record for record in _previous_records(name)
+        if record.get("network") not in networks]
     records, panels = [], {}
     for model in models:
         est = model.estimator(**model_settings(model, settings, X, y, X_test, y_test,
@@ -402,14 +409,16 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         means, draws, log_lik, score_s = evaluate(est, X, y, X_test, y_test, rows)
         records.append({
             "network": model.network, "estimator": model.estimator.__name__,
-            "prior": model.prior, "knn5_test_accuracy": means,
+            "prior": model.prior, "activation": est.activation_,
+            "knn5_test_accuracy": means,
             "knn5_test_accuracy_draws": draws, "test_log_likelihood": log_lik,
             "test_rows_scored": rows, "epochs": est.n_iter_, "fit_s": fit_s,
             "score_s": score_s, **({"curve": curve_of(est)} if hvae else {}),
         })
         print(dataset, {k: v for k, v in records[-1].items() if k != "curve"},
               flush=True)
-        results = results_record(n_train, n_test, score_rows, settings, records, hvae)
+        results = results_record(n_train, n_test, score_rows, settings,
+                                 records + kept, hvae)
         path = write_results(name, {**results,
                                     "tables": results_tables(results, dataset, hvae)})
         panels[(model.label, model.estimator.__name__)] = pictures(
@@ -417,11 +426,11 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         if not quick:  # a partial full run still leaves its figures
             draw_figures(name, dataset, models, panels)
             if hvae:
-                draw_curves(name, dataset, records)
+                draw_curves(name, dataset, records + kept)
     if quick:
         draw_figures(name, dataset, models, panels)
         if hvae:
-            draw_curves(name, dataset, records)
+            draw_curves(name, dataset, records + kept)
     draws = settings.get("n_importance_samples", 1000)
     print_table(f"{TITLES[dataset]}, {family}, {n_train} training images "
                 f"(log-likelihood with K = {draws})",
@@ -432,6 +441,12 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
                                  "test_rows_scored", "epochs", "fit_s", "score_s")]
                  for r in records])
     print(f"\nwrote {path} and its figures")
+
+
+def _previous_records(name: str) -> list[dict]:
+    """The rows of an earlier run's results file, or none."""
+    path = RESULTS_DIR / f"{name}.json"
+    return json.loads(path.read_text())["results"] if path.exists() else []
 
 
 def results_record(n_train: int, n_test: int, score_rows: int, settings: dict,
@@ -520,6 +535,9 @@ def main():
                         help="test images in the t-SNE map")
     parser.add_argument("--priors", default="standard,vamp",
                         help="the priors to run, comma-separated, in this order")
+    parser.add_argument("--networks", default=None,
+                        help="hvae: the networks to run, comma-separated (default "
+                        "both); the file keeps the other network's earlier rows")
     parser.add_argument("--no-clip", action="store_true",
                         help="hvae without gradient clipping (the first run)")
     args = parser.parse_args()
@@ -534,7 +552,8 @@ def main():
                 args.dataset,):
             run(dataset, family, args.quick, args.paper_scale and hvae, score_rows,
                 pixel_rows, args.embed_rows, tuple(args.priors.split(",")),
-                clip=not args.no_clip)
+                clip=not args.no_clip,
+                networks=tuple(args.networks.split(",")) if args.networks else None)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,16 @@ def test_a_pickle_with_validation_scores_unpickles_with_the_losses(digits):
     assert "validation_scores_" not in vars(old)
 
 
+def test_a_pickle_from_before_auto_activation_names_its_activation(digits):
+    # Pickled when activation="relu" was the default, with no activation_.
+    est = MIMEncoder(**SMALL, activation="relu").fit(digits[0])
+    state = est.__getstate__()
+    del state["activation_"]
+    old = MIMEncoder.__new__(MIMEncoder)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.activation_ == "relu"
+
+
 def test_transform_shapes_dtypes_and_determinism(small_estimator, digits):
     X, _ = digits
     Z = small_estimator.fit_transform(X)

@@ -205,6 +205,29 @@ def test_one_level_is_unchanged_by_the_new_parameter(digits):
     np.testing.assert_array_equal(default.transform(X), explicit.transform(X))
 
 
+def hidden_nonlinearities(est) -> set[type]:
+    return {type(module) for module in est.model_.modules()
+            if isinstance(module, (torch.nn.ReLU, torch.nn.Tanh))}
+
+
+@pytest.mark.parametrize("cls", [MIMEncoder, AMIMEncoder, VAEEncoder])
+def test_auto_activation_is_relu_with_one_level_and_tanh_with_two(cls, digits):
+    X, _ = digits
+    assert cls().activation == "auto"
+    one = cls(**SMALL).fit(X)
+    two = cls(**TWO_LEVELS).fit(X)
+    assert (one.activation_, two.activation_) == ("relu", "tanh")
+    assert hidden_nonlinearities(one) == {torch.nn.ReLU}
+    assert hidden_nonlinearities(two) == {torch.nn.Tanh}
+
+
+def test_an_explicit_activation_is_kept_with_two_levels(digits):
+    X, _ = digits
+    est = MIMEncoder(**TWO_LEVELS, activation="relu").fit(X)
+    assert est.activation_ == "relu"
+    assert hidden_nonlinearities(est) == {torch.nn.ReLU}
+
+
 # ------------------------------------------------------------ binarization
 
 
