@@ -50,7 +50,10 @@ for a smoke run: 1,000 images, 2 epochs, 50 pseudo-inputs, few draws on few
 test images, t-SNE of 500). MNIST is read from ``../shared/datasets/mnist``;
 without it the MNIST part is skipped. After every model it rewrites
 ``docs/results/paper_images_DATASET.json`` (``paper_images_hvae_DATASET.json``)
-and the figures ``paper_images[_hvae]_DATASET_*.png``. Measured wall time on
+and the figures ``paper_images[_hvae]_DATASET_*.png``; with ``--networks
+convHVAE`` (or ``PixelHVAE``) an ``hvae`` run fits one network's models and
+keeps the other's rows in the results file (the figures show the models
+run). Measured wall time on
 2 CPU cores with nothing else running: MNIST, all six ``conv`` models with
 their figures, 25 minutes; ``hvae``: see its results file.
 
