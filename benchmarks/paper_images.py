@@ -50,10 +50,11 @@ for a smoke run: 1,000 images, 2 epochs, 50 pseudo-inputs, few draws on few
 test images, t-SNE of 500). MNIST is read from ``../shared/datasets/mnist``;
 without it the MNIST part is skipped. After every model it rewrites
 ``docs/results/paper_images_DATASET.json`` (``paper_images_hvae_DATASET.json``)
-and the figures ``paper_images[_hvae]_DATASET_*.png``; with ``--networks
-convHVAE`` (or ``PixelHVAE``) an ``hvae`` run fits one network's models and
-keeps the other's rows in the results file (the figures show the models
-run). Measured wall time on
+and the figures ``paper_images[_hvae]_DATASET_*.png``. An ``hvae`` run keeps
+the rows of the models it does not fit in its results file (each row names
+its ``activation``), so ``--priors`` and ``--networks convHVAE`` (or
+``PixelHVAE``) can complete a table in parts; the figures show the models
+run. Measured wall time on
 2 CPU cores with nothing else running: MNIST, all six ``conv`` models with
 their figures, 25 minutes; ``hvae``: see its results file.
 
@@ -397,10 +398,14 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
     models = sorted((model for model in FAMILIES[family] if model.prior in priors
                      and (networks is None or model.network in networks)),
                     key=lambda model: priors.index(model.prior))
-    # Rows of the networks left out of this run stay in the file as they were.
-    kept = [] if networks is None else [
-        record for record in _previous_records(name)
-        if record.get("network") not in networks]
+    # hvae: the rows of models this run does not fit stay in the file as they
+    # were, if it holds the same protocol.
+    run_now = {(model.network, model.prior, model.estimator.__name__)
+               for model in models}
+    protocol = results_record(n_train, n_test, score_rows, settings, [], hvae)
+    kept = [record for record in _previous_records(name, protocol)
+            if (record["network"], record["prior"], record["estimator"]) not in run_now
+            ] if hvae else []
     records, panels = [], {}
     for model in models:
         est = model.estimator(**model_settings(model, settings, X, y, X_test, y_test,
@@ -446,10 +451,16 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
     print(f"\nwrote {path} and its figures")
 
 
-def _previous_records(name: str) -> list[dict]:
-    """The rows of an earlier run's results file, or none."""
+def _previous_records(name: str, protocol: dict) -> list[dict]:
+    """The rows of an earlier run's results file with the same ``protocol``
+    (a ``results_record`` without rows), or none."""
     path = RESULTS_DIR / f"{name}.json"
-    return json.loads(path.read_text())["results"] if path.exists() else []
+    if not path.exists():
+        return []
+    previous = json.loads(path.read_text())
+    same = all(previous.get(key) == json.loads(json.dumps(value))
+               for key, value in protocol.items() if key != "results")
+    return previous["results"] if same else []
 
 
 def results_record(n_train: int, n_test: int, score_rows: int, settings: dict,
@@ -540,7 +551,7 @@ def main():
                         help="the priors to run, comma-separated, in this order")
     parser.add_argument("--networks", default=None,
                         help="hvae: the networks to run, comma-separated (default "
-                        "both); the file keeps the other network's earlier rows")
+                        "both); the file keeps the rows of the models not run")
     parser.add_argument("--no-clip", action="store_true",
                         help="hvae without gradient clipping (the first run)")
     args = parser.parse_args()
