@@ -406,6 +406,11 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
     kept = [record for record in _previous_records(name, protocol)
             if (record["network"], record["prior"], record["estimator"]) not in run_now
             ] if hvae else []
+    # A part of the family draws its panels into figures of its own.
+    part = "" if len(models) == len(FAMILIES[family]) else "".join(
+        f"_{name}" for name in dict.fromkeys(
+            [model.prior for model in models] + [model.network for model in models]))
+    figures = name.removesuffix("_quick") + part + ("_quick" if quick else "")
     records, panels = [], {}
     for model in models:
         est = model.estimator(**model_settings(model, settings, X, y, X_test, y_test,
@@ -432,11 +437,11 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         panels[(model.label, model.estimator.__name__)] = pictures(
             est, X_test, y_test, embed_rows)
         if not quick:  # a partial full run still leaves its figures
-            draw_figures(name, dataset, models, panels)
+            draw_figures(figures, dataset, models, panels)
             if hvae:
                 draw_curves(name, dataset, records + kept)
     if quick:
-        draw_figures(name, dataset, models, panels)
+        draw_figures(figures, dataset, models, panels)
         if hvae:
             draw_curves(name, dataset, records + kept)
     draws = settings.get("n_importance_samples", 1000)
