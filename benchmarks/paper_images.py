@@ -403,9 +403,12 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
     run_now = {(model.network, model.prior, model.estimator.__name__)
                for model in models}
     protocol = results_record(n_train, n_test, score_rows, settings, [], hvae)
-    kept = [record for record in _previous_records(name, protocol)
-            if (record["network"], record["prior"], record["estimator"]) not in run_now
-            ] if hvae else []
+
+    def kept() -> list[dict]:  # read anew before each write: parts may run at once
+        return [record for record in _previous_records(name, protocol)
+                if (record["network"], record["prior"], record["estimator"])
+                not in run_now] if hvae else []
+
     # A part of the family draws its panels into figures of its own.
     part = "" if len(models) == len(FAMILIES[family]) else "".join(
         f"_{name}" for name in dict.fromkeys(
@@ -431,7 +434,7 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         print(dataset, {k: v for k, v in records[-1].items() if k != "curve"},
               flush=True)
         results = results_record(n_train, n_test, score_rows, settings,
-                                 records + kept, hvae)
+                                 records + kept(), hvae)
         path = write_results(name, {**results,
                                     "tables": results_tables(results, dataset, hvae)})
         panels[(model.label, model.estimator.__name__)] = pictures(
@@ -439,11 +442,11 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
         if not quick:  # a partial full run still leaves its figures
             draw_figures(figures, dataset, models, panels)
             if hvae:
-                draw_curves(name, dataset, records + kept)
+                draw_curves(name, dataset, results["results"])
     if quick:
         draw_figures(figures, dataset, models, panels)
         if hvae:
-            draw_curves(name, dataset, records + kept)
+            draw_curves(name, dataset, results["results"])
     draws = settings.get("n_importance_samples", 1000)
     print_table(f"{TITLES[dataset]}, {family}, {n_train} training images "
                 f"(log-likelihood with K = {draws})",
