@@ -53,10 +53,11 @@ without it the MNIST part is skipped. After every model it rewrites
 and the figures ``paper_images[_hvae]_DATASET_*.png``. An ``hvae`` run keeps
 the rows of the models it does not fit in its results file (each row names
 its ``activation``), so ``--priors`` and ``--networks convHVAE`` (or
-``PixelHVAE``) can complete a table in parts; the figures show the models
-run. Measured wall time on
-2 CPU cores with nothing else running: MNIST, all six ``conv`` models with
-their figures, 25 minutes; ``hvae``: see its results file.
+``PixelHVAE``) can complete a table in parts; a part draws its models'
+panels into figures named after it, and the learning curves of every row.
+Measured wall time on 2 CPU cores with nothing else running: MNIST, all six
+``conv`` models with their figures, 25 minutes; ``hvae``: see its results
+file.
 
 On a GPU, the paper-scale table (all 60,000 training images, up to 2,000
 epochs with the paper's early stopping, K = 5,000 on all 10,000 test images)
@@ -411,7 +412,7 @@ def run(dataset: str, family: str, quick: bool, paper_scale: bool,
 
     # A part of the family draws its panels into figures of its own.
     part = "" if len(models) == len(FAMILIES[family]) else "".join(
-        f"_{name}" for name in dict.fromkeys(
+        f"_{piece}" for piece in dict.fromkeys(
             [model.prior for model in models] + [model.network for model in models]))
     figures = name.removesuffix("_quick") + part + ("_quick" if quick else "")
     records, panels = [], {}

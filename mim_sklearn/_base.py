@@ -64,6 +64,7 @@ _MAX_SEED = 2**31 - 1
 # binarized MNIST A-MIM + VampPrior's 5-NN accuracy on draws rose from 0.76 at
 # 5 epochs to 0.88 at 20), at most half of max_iter.
 WARMUP_EPOCHS_FIXED_PRIOR = 5
+WARMUP_EPOCHS_LEARNED_PRIOR = 20
 # activation="auto": ReLU with one latent level (issue 31's ablation: tanh left
 # binary MNIST's codes 0.17 behind in 5-NN and stalled the VampPrior), tanh with
 # two. With ReLU, MIM's two-level codes decayed after the warm-up (convHVAE on
@@ -72,7 +73,6 @@ WARMUP_EPOCHS_FIXED_PRIOR = 5
 # two-level networks use bounded gated units, not ReLU.
 ONE_LEVEL_ACTIVATION = "relu"
 TWO_LEVEL_ACTIVATION = "tanh"
-WARMUP_EPOCHS_LEARNED_PRIOR = 20
 # Training rows whose codes fit checks for a collapse: enough for a stable
 # spread per dimension, one quick forward pass.
 COLLAPSE_CHECK_ROWS = 2_000
