@@ -163,14 +163,22 @@ add_wheels()  # before anything imports skorch
 
 from speed import bare_fit, our_fit  # noqa: E402
 
-from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder, load, save  # noqa: E402
-from mim_sklearn._base import BaseLatentEncoder  # noqa: E402
-from mim_sklearn._device import resolve_device  # noqa: E402
-from mim_sklearn._estimators import ESTIMATORS  # noqa: E402
+from mim_sklearn import (  # noqa: E402
+    AMIMEncoder,
+    MAEEncoder,
+    MIMEncoder,
+    VAEEncoder,
+    load,
+    resolve_device,
+    save,
+)
 from mim_sklearn.datasets import load_mnist  # noqa: E402
 from mim_sklearn.nn import PRIORS  # noqa: E402
 from mim_sklearn.nn.architectures import ARCHITECTURES  # noqa: E402
 from mim_sklearn.objectives import mim_objective, vae_objective  # noqa: E402
+
+ESTIMATORS = (MIMEncoder, AMIMEncoder, VAEEncoder, MAEEncoder)
+Encoder = MIMEncoder | AMIMEncoder | VAEEncoder | MAEEncoder
 
 # Small networks trained briefly: the check is that everything runs on the
 # device, not what the models learn.
@@ -192,7 +200,7 @@ class Case:
     """One fit of the matrix: an estimator, an architecture, a prior, and
     the latent levels and likelihood (one level, Gaussian, unless named)."""
 
-    estimator: type[BaseLatentEncoder]
+    estimator: type[Encoder]
     architecture: str
     prior: str
     latent_levels: int = 1
@@ -293,7 +301,7 @@ def report(check: Check) -> Check:
     return check
 
 
-def fit(case: Case, plan: Plan, device: str) -> BaseLatentEncoder:
+def fit(case: Case, plan: Plan, device: str) -> Encoder:
     """Fit a case on ``device`` and check that its weights live there."""
     estimator = case.estimator(
         architecture=case.architecture,
@@ -308,14 +316,14 @@ def fit(case: Case, plan: Plan, device: str) -> BaseLatentEncoder:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a few epochs on purpose
         estimator.fit(plan.X)
-    expected = torch.device(resolve_device(device)).type
+    expected = torch.device(device).type  # main() resolved it
     placed = {p.device.type for p in estimator.model_.parameters()}
     if placed != {expected}:
         raise AssertionError(f"asked for device {device!r}; weights are on {placed}")
     return estimator
 
 
-def check_outputs(estimator: BaseLatentEncoder, X: np.ndarray) -> None:
+def check_outputs(estimator: Encoder, X: np.ndarray) -> None:
     """Check transform, score_samples and sample for finite, right-sized arrays."""
     n_scored = min(len(X), SCORE_ROWS)
     outputs = {
@@ -338,7 +346,7 @@ def assert_same_codes(actual: np.ndarray, expected: np.ndarray, how: str) -> Non
                                err_msg=f"codes after {how} differ")
 
 
-def round_trip(estimator: BaseLatentEncoder, X64: np.ndarray, folder: Path,
+def round_trip(estimator: Encoder, X64: np.ndarray, folder: Path,
                name: str) -> None:
     """Pickle and save ``estimator``; both must load back here alike (device, codes).
 

@@ -84,7 +84,7 @@ numpydoc_validation_exclude = {
     # class attributes documented with #: comments, which numpydoc reads
     # through their value's type (bool, int, None)
     r"\.(discrete|encoder_input_bounds|scales_input|supports_missing|n_start_rows)$",
-    r"\.(binary|sequential_sampling)$",
+    r"\.(binary|sequential_sampling|codes_categories)$",
 }
 add_function_parentheses = False
 toc_object_entries_show_parents = "hide"

@@ -2,17 +2,18 @@
 
 :class:`BaseLatentEncoder` holds the parameters and the public methods (fit,
 partial_fit, transform, inverse_transform, sampling and scoring); a subclass
-declares only its :class:`~mim_sklearn.objectives.Objective`. The rest lives
-where its job is: input checks and scaling in :mod:`._validation`, devices in
-:mod:`._device`, the model in :mod:`mim_sklearn.nn`, the losses in
-:mod:`mim_sklearn.objectives`, training (the skorch seam) in :mod:`._engine`
+declares only its :class:`~mim_sklearn.objectives.Objective`. A fit has three
+steps, each in the module whose job it is: the setup step
+(:mod:`._training_data`: validate the data, learn the
+:class:`~._setup.ModelSetup`, build the net, split the rows), training
+(:mod:`._engine`, the skorch seam) and publishing the fitted attributes, here.
+Input checks live in :mod:`._validation`, devices in :mod:`._device`, the
+model in :mod:`mim_sklearn.nn`, the losses in :mod:`mim_sklearn.objectives`
 and chunked inference in :mod:`._inference`.
 """
 
 from __future__ import annotations
 
-import copy
-import itertools
 import warnings
 from collections.abc import Iterable
 from numbers import Integral, Real
@@ -28,51 +29,20 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._device import as_device_tensor, resolve_device
-from ._engine import binarized, build_net, resolve_batch_size
+from ._engine import LatentNet
 from ._inference import SCORE_CHUNK_ELEMENTS, TRANSFORM_CHUNK_ROWS, map_rows
-from ._tabular import DEFAULT_LIKELIHOODS, TableSchema, is_dataframe
-from ._validation import (
-    DATA_FORMAT,
-    INPUT_FORMAT,
-    check_float32_range,
-    fit_scaling,
-    summarize,
-)
+from ._setup import ModelSetup, check_likelihood_data, draw_seed
+from ._tabular import is_dataframe
+from ._training_data import Fit, prepare_fit, prepare_partial_fit
+from ._validation import INPUT_FORMAT, validated_rows
 from .exceptions import PosteriorCollapseWarning, TrainingDivergedError
-from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel
+from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel, Likelihood, Prior
 from .nn.architectures import ARCHITECTURES
-from .nn.likelihoods import (
-    VARIANCES,
-    CategoricalLikelihood,
-    Likelihood,
-    MixedLikelihood,
-)
-from .nn.priors import Prior
+from .nn.likelihoods import VARIANCES
 from .objectives import Objective
 
-_MAX_SEED = 2**31 - 1
-# warmup_epochs="auto": 5 with a fixed prior (the MIM paper's reference code
-# ramps over 3 to 10 epochs on toy data); 20 with a learned one (issue 30: on
-# binarized MNIST A-MIM + VampPrior's 5-NN accuracy on draws rose from 0.76 at
-# 5 epochs to 0.88 at 20), at most half of max_iter.
-WARMUP_EPOCHS_FIXED_PRIOR = 5
-WARMUP_EPOCHS_LEARNED_PRIOR = 20
-# activation="auto": ReLU with one latent level (issue 31's ablation: tanh left
-# binary MNIST's codes 0.17 behind in 5-NN and stalled the VampPrior), tanh with
-# two. With ReLU, MIM's two-level codes decayed after the warm-up (convHVAE on
-# binarized MNIST, 5-NN on draws 0.85 at epoch 9, 0.55 at 15); with tanh they
-# held (0.95 with the standard prior, 0.93 with the VampPrior). The reference's
-# two-level networks use bounded gated units, not ReLU.
-ONE_LEVEL_ACTIVATION = "relu"
-TWO_LEVEL_ACTIVATION = "tanh"
 # Training rows whose codes fit checks for a collapse: enough for a stable
 # spread per dimension, one quick forward pass.
 COLLAPSE_CHECK_ROWS = 2_000
@@ -82,70 +52,12 @@ COLLAPSE_CHECK_ROWS = 2_000
 # variance floor's 0.05); a digits fit stopped after 8 epochs, 0.9.
 COLLAPSE_SIGNAL_TO_NOISE = 0.5
 
-
-def _seed(random_state) -> int:
-    return int(check_random_state(random_state).randint(_MAX_SEED))
-
-
-def _groups(likelihood: Likelihood) -> list[tuple[Likelihood, list[int] | slice]]:
-    """Each likelihood of a model's features and its columns: a
-    MixedLikelihood's groups, or the one likelihood of every column."""
-    if isinstance(likelihood, MixedLikelihood):
-        return list(zip(likelihood.likelihoods, likelihood.parts_columns))
-    return [(likelihood, slice(None))]
-
-
-def _checked_weights(
-    sample_weight, X: np.ndarray, name: str = "sample_weight", rows: str = "X"
-) -> np.ndarray | None:
-    """One finite, non-negative weight per row of X, not all zero (float64).
-
-    scikit-learn's check, with a message that says what the weights must be;
-    None stays None.
-    """
-    if sample_weight is None:
-        return None
-    try:
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not weights.any():  # older scikit-learn lets all zeros through
-            raise ValueError("All the weights are zero.")
-    except ValueError as error:
-        raise ValueError(
-            f"{name} must give each of the {X.shape[0]} rows of {rows} a finite, "
-            f"non-negative weight, and some row a positive one. {error}"
-        ) from error
-    return weights
-
-
-def _unit_mean(weights: np.ndarray | None, *parts: np.ndarray) -> np.ndarray | None:
-    """Scale a copy of ``weights`` to mean 1 over each part of the rows.
-
-    All rows are one part when no part is given. Scaling every weight by a
-    constant then changes nothing, and unit weights train exactly as no
-    weights; None stays None.
-    """
-    if weights is None:
-        return None
-    scaled = weights.copy()
-    for rows in parts or (slice(None),):
-        scaled[rows] /= scaled[rows].mean()
-    return scaled
-
-
-def _binarized_once(X: np.ndarray, seed: int) -> np.ndarray:
-    """One seeded 0/1 draw of X in [0, 1] (see ``dynamic_binarization``)."""
-    generator = torch.Generator().manual_seed(seed)
-    return binarized(torch.from_numpy(X), generator).numpy()
-
-
 class BaseLatentEncoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
     """Base class of the latent-variable encoders; see :class:`MIMEncoder`.
 
-    Subclasses implement :meth:`_objective`. Not meant to be used directly.
+    Subclasses implement :meth:`objective`. Not meant to be used directly.
     """
 
     _parameter_constraints: dict = {
@@ -240,9 +152,17 @@ class BaseLatentEncoder(
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+    def objective(self) -> Objective:
+        """What this estimator trains, from its current parameters.
 
-    def _objective(self) -> Objective:
-        """What this estimator trains, from its current parameters."""
+        Built anew for each training run, so that a changed parameter (the
+        mutual autoencoder's target, say) takes effect at the next fit.
+
+        Returns
+        -------
+        Objective
+            The loss and what it needs of the model.
+        """
         raise NotImplementedError
 
     # ----------------------------------------------------------------- fitting
@@ -292,65 +212,17 @@ class BaseLatentEncoder(
                 "early_stopping=True to stop on the loss on X_val, or leave "
                 "X_val out."
             )
-        continuing = self.warm_start and hasattr(self, "net_")
-        X = self._validated_training_rows(X, reset=not continuing)
-        weights = _checked_weights(sample_weight, X)
-        rng = check_random_state(self.random_state)
-        if continuing:
-            self._check_likelihood_data(X)
-        else:
-            self._initialize(X, rng, weights=weights)
-        train_rows = valid_rows = valid_weights = None
-        if X_val is not None:
-            X_val = self._validated_training_rows(X_val, reset=False)
-            self._check_likelihood_data(X_val)
-            valid_weights = _unit_mean(
-                _checked_weights(sample_weight_val, X_val, "sample_weight_val", "X_val")
-            )
-        elif self.early_stopping:
-            order = rng.permutation(X.shape[0])
-            n_valid = max(1, round(self.validation_fraction * X.shape[0]))
-            if n_valid >= X.shape[0]:
-                raise ValueError(
-                    f"validation_fraction={self.validation_fraction} leaves no "
-                    f"training rows out of {X.shape[0]}; lower it or set "
-                    "early_stopping=False."
-                )
-            train_rows, valid_rows = order[n_valid:], order[:n_valid]
-            if weights is not None and not (
-                weights[train_rows].any() and weights[valid_rows].any()
-            ):
-                raise ValueError(
-                    "sample_weight is zero on all the training rows or on all "
-                    f"the {n_valid} held-out rows of the random split "
-                    f"(validation_fraction={self.validation_fraction}): give more "
-                    "rows a positive weight, change random_state, or pass your "
-                    "own X_val."
-                )
-        # Mean 1 over the training rows and, apart, over the held-out rows.
-        parts = () if train_rows is None else (train_rows, valid_rows)
-        weights = _unit_mean(weights, *parts)
-        if self.dynamic_binarization and (X_val is not None or valid_rows is not None):
-            # The held-out rows are drawn once: early stopping compares
-            # epochs on the same 0/1 data.
-            if X_val is None:
-                X_val = X[valid_rows]
-                valid_weights = None if weights is None else weights[valid_rows]
-                valid_rows = None
-            X_val = _binarized_once(X_val, _seed(rng))
-        self._train(
-            X,
-            self.max_iter,
-            train_rows,
-            valid_rows,
-            weights=weights,
-            X_valid=X_val,
-            valid_weights=valid_weights,
-            stop_early=True,
+        objective = self.objective()
+        fit = prepare_fit(
+            self, objective, X, check_random_state(self.random_state),
+            sample_weight=sample_weight, X_val=X_val,
+            sample_weight_val=sample_weight_val,
         )
-        self._warn_if_collapsed(X[:COLLAPSE_CHECK_ROWS])
+        self._train(fit, objective, self.max_iter, stop_early=True)
+        self._warn_if_collapsed(fit.split.X[:COLLAPSE_CHECK_ROWS])
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one pass over X, keeping the optimizer state.
@@ -379,361 +251,89 @@ class BaseLatentEncoder(
         object
             The updated estimator itself.
         """
-        first_call = not hasattr(self, "net_")
-        X = self._validated_training_rows(X, reset=first_call)
-        weights = _checked_weights(sample_weight, X)
-        if first_call:
-            self._initialize(X, check_random_state(self.random_state), weights=weights)
-        else:
-            self._check_likelihood_data(X)
-        self._train(X, 1, weights=weights, stop_early=False)
+        objective = self.objective()
+        fit = prepare_partial_fit(
+            self, objective, X, check_random_state(self.random_state),
+            sample_weight=sample_weight,
+        )
+        self._train(fit, objective, 1, stop_early=False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def _initialize_from_chunks(self, chunks: Iterable) -> None:
+    def initialize_from_chunks(self, chunks: Iterable):
         """Prepare ``partial_fit`` from one pass over all the training data.
 
-        ``chunks`` yields the training data in row chunks. The scaling (or,
-        for categorical data, the categories), which ``partial_fit``'s first
-        call would take from its batch alone, comes from every chunk; the
-        VampPrior's pseudo-inputs start at rows of the first chunk. Nothing
-        is trained: every later ``partial_fit`` call continues from here.
+        What :func:`mim_sklearn.out_of_core.partial_fit_epochs` calls before
+        its epochs. The scaling (or, for categorical data, the categories),
+        which ``partial_fit``'s first call would take from its batch alone,
+        comes from every chunk; the VampPrior's pseudo-inputs start at rows
+        of the first chunk. Nothing is trained: every later ``partial_fit``
+        call continues from here.
+
+        Parameters
+        ----------
+        chunks : iterable of array-like of shape (n_rows, n_features)
+            All the training data, in row chunks, read once.
+
+        Returns
+        -------
+        object
+            The estimator itself, set up and not trained.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mim_sklearn import MIMEncoder
+        >>> X = np.random.RandomState(0).rand(40, 3)
+        >>> encoder = MIMEncoder(random_state=0)
+        >>> encoder = encoder.initialize_from_chunks([X[:20], X[20:]])
+        >>> encoder.n_iter_
+        0
         """
+        self.__dict__.pop("net_", None)  # a new setup, as a first partial_fit
         chunks = iter(chunks)
-        first = self._validated_training_rows(next(chunks), reset=True)
-        rest = (self._validated_training_rows(chunk, reset=False) for chunk in chunks)
-        self._initialize(
-            first, check_random_state(self.random_state), itertools.chain([first], rest)
+        fit = prepare_partial_fit(
+            self, self.objective(), next(chunks), check_random_state(self.random_state),
+            chunks=chunks,
         )
+        return self.set_fitted(fit.setup, fit.net)
 
-    def _validated_training_rows(self, X, reset: bool) -> np.ndarray:
-        """Validate training data; with ``reset`` it sets the features.
+    def set_fitted(self, setup: ModelSetup, net: LatentNet):
+        """Make the estimator fitted with a setup and a net, and publish them.
 
-        Used for ``fit``'s X, each ``partial_fit`` batch and the rows of a
-        user's validation set (``reset=False``).
+        What :func:`mim_sklearn.load` and :meth:`initialize_from_chunks` end
+        with: the estimator keeps ``setup_`` and ``net_``, and its fitted
+        attributes (``mean_``, ``n_iter_``, ``loss_curve_`` and the rest) are
+        read from them.
+
+        Parameters
+        ----------
+        setup : ModelSetup
+            What fit learnt of the data before training.
+        net : LatentNet
+            The model in its training net, built from ``setup``.
+
+        Returns
+        -------
+        object
+            The estimator itself.
         """
-        return self._validated_rows(
-            X, reset=reset, ensure_min_samples=2 if reset else 1
-        )
-
-    def _validated_rows(self, X, *, reset: bool, ensure_min_samples: int = 1):
-        """X as the float array the model reads (NaN where values are missing).
-
-        A DataFrame given to ``fit`` sets the table's columns (their kinds,
-        dtypes and categories; see :mod:`._tabular`), which later DataFrames
-        must have; other input is validated as an array of numbers.
-        """
-        if reset:
-            self._table = None
-        if is_dataframe(X) and (reset or getattr(self, "_table", None) is not None):
-            # Names and number of columns, as scikit-learn checks them.
-            validate_data(self, X, skip_check_array=True, reset=reset)
-            if reset:
-                self._table = TableSchema.from_frame(X)
-            X = check_array(
-                self._table.to_array(X), **DATA_FORMAT,
-                ensure_min_samples=ensure_min_samples,
-            )
-        else:
-            X = validate_data(
-                self, X, **DATA_FORMAT, ensure_min_samples=ensure_min_samples,
-                reset=reset,
-            )
-        check_float32_range(X)
-        return X
-
-    def _initialize(
-        self,
-        X: np.ndarray,
-        rng: np.random.RandomState,
-        chunks: Iterable[np.ndarray] | None = None,
-        weights: np.ndarray | None = None,
-    ) -> None:
-        """Build the scaling, the model and the training engine.
-
-        The scaling, the categories and the columns with missing values
-        come from X, or from ``chunks`` when given: all of the training
-        data, of which X is a part, read once. The scaling's moments weigh
-        X's rows by ``weights``, when given (not with ``chunks``).
-        """
-        self.device_ = resolve_device(self.device)
-        self._column_likelihoods = self._choose_column_likelihoods(X.shape[1])
-        self.__dict__.pop("n_categories_", None)  # an earlier categorical fit's
-        likelihood = self._new_likelihood()
-        summary = summarize(
-            [X] if chunks is None else chunks,
-            lambda rows: self._check_likelihood_data(rows, likelihood),
-            weights,
-        )
-        never_observed = np.flatnonzero(summary.n_observed == 0)
-        if never_observed.size:
-            raise ValueError(
-                f"Feature(s) {self._feature_labels(never_observed)} have no "
-                "observed value in the training data (all missing); drop them."
-            )
-        coded = self._coded_features(likelihood, X.shape[1])
-        if coded.any():
-            counts = summary.n_codes.copy()
-            counts[~coded] = 0
-            if self._table is not None:  # a category unseen in X still counts
-                counts = np.maximum(counts, self._table.n_categories)
-            if isinstance(likelihood, CategoricalLikelihood) and (
-                likelihood.categories is not None
-            ):
-                counts = np.asarray(likelihood.categories)
-            self.n_categories_ = counts.astype(np.int64)
-        self.mean_, self.scale_ = fit_scaling(
-            summary.moments, self._scaling(), likelihood.scaled_features(X.shape[1])
-        )
-        self._missing_indicators = summary.has_missing
-        self.batch_size_ = resolve_batch_size(self.batch_size, summary.n_rows)
-        self._seed = _seed(rng)
-        self._build(X.shape[1], net_seed=_seed(rng))
-        self._start_prior(X, rng)
-
-    def _scaling(self) -> str:
-        """The ``scaling`` in force: "auto" resolved by the kind of X."""
-        if self.scaling != "auto":
-            return self.scaling
-        # A table's columns are separate variables.
-        return "global" if self._table is None else "feature"
-
-    def _feature_labels(self, features: np.ndarray) -> str:
-        names = getattr(self, "feature_names_in_", None)
-        return ", ".join(
-            repr(names[j]) if names is not None else str(j) for j in features
-        )
-
-    def _choose_column_likelihoods(self, n_features: int) -> list[str] | None:
-        """The likelihood name of each feature; None for a likelihood instance.
-
-        ``"auto"`` goes by the table's column kinds (numbers "gaussian",
-        booleans "bernoulli", categories "categorical"; an array is numbers);
-        a dict names the likelihood of some columns, the others going by
-        kind.
-        """
-        if isinstance(self.likelihood, Likelihood):
-            return None
-        kinds = self._table.kinds if self._table is not None else (
-            ["numeric"] * n_features
-        )
-        if isinstance(self.likelihood, str) and self.likelihood != "auto":
-            chosen = [self.likelihood] * n_features
-        else:
-            chosen = [DEFAULT_LIKELIHOODS[kind] for kind in kinds]
-        if isinstance(self.likelihood, dict):
-            names = [] if self._table is None else [c.name for c in self._table.columns]
-            for column, name in self.likelihood.items():
-                if column not in names:
-                    raise ValueError(
-                        f"likelihood names column {column!r}, which X does not have "
-                        "(a dict of likelihoods needs a DataFrame; its columns are "
-                        f"{names})."
-                    )
-                if name not in LIKELIHOODS:
-                    raise ValueError(
-                        f"likelihood[{column!r}] must be one of {sorted(LIKELIHOODS)}, "
-                        f"got {name!r}."
-                    )
-                chosen[names.index(column)] = name
-        for j, (kind, name) in enumerate(zip(kinds, chosen)):
-            if kind == "categorical" and name != "categorical":
-                raise ValueError(
-                    f"Feature {self._feature_labels([j])} holds categories, which "
-                    f"likelihood {name!r} cannot model; use 'categorical' (the "
-                    "default, likelihood='auto', does)."
-                )
-        return chosen
-
-    @staticmethod
-    def _coded_features(likelihood: Likelihood, n_features: int) -> np.ndarray:
-        """Which features hold category codes (for the categorical likelihood)."""
-        coded = np.zeros(n_features, dtype=bool)
-        for part, columns in _groups(likelihood):
-            coded[columns] = isinstance(part, CategoricalLikelihood)
-        return coded
-
-    def _new_likelihood(self) -> Likelihood:
-        """A fresh, unbuilt likelihood from the parameters (a copy of an
-        instance, so that fitting never changes the parameter), with the
-        fitted categories once they are known."""
-        if isinstance(self.likelihood, Likelihood):
-            likelihood = copy.deepcopy(self.likelihood)
-        else:
-            names = self._column_likelihoods
-            groups = list(dict.fromkeys(names))  # in order of first appearance
-            if len(groups) == 1:
-                likelihood = self._named_likelihood(groups[0])
-            else:
-                likelihood = MixedLikelihood([
-                    (self._named_likelihood(group),
-                     [j for j, name in enumerate(names) if name == group])
-                    for group in groups
-                ])
-        if hasattr(self, "n_categories_"):
-            for part, columns in _groups(likelihood):
-                if isinstance(part, CategoricalLikelihood):
-                    part.categories = self.n_categories_[columns].tolist()
-        return likelihood
-
-    def _named_likelihood(self, name: str) -> Likelihood:
-        if name == "gaussian":
-            variance = self.decoder_variance
-            if variance == "auto":  # see the parameter's description
-                variance = "isotropic" if self._scaling() == "global" else "shared"
-            return LIKELIHOODS["gaussian"](variance=variance)
-        if name == "pixelcnn":
-            return LIKELIHOODS["pixelcnn"](image_shape=self.image_shape)
-        return LIKELIHOODS[name]()
-
-    def _new_prior(self) -> Prior:
-        """A fresh, unbuilt prior from the parameters (see :meth:`_new_likelihood`)."""
-        if isinstance(self.prior, Prior):
-            return copy.deepcopy(self.prior)
-        if self.prior == "standard":
-            return PRIORS["standard"]()
-        return PRIORS[self.prior](n_prior_components=self.n_prior_components)
-
-    def _start_prior(self, X: np.ndarray, rng: np.random.RandomState) -> None:
-        """Give the prior the distinct random rows of X it starts from, if any
-        (the VampPrior's pseudo-inputs)."""
-        model = self.model_
-        n_rows = model.prior.n_start_rows
-        if n_rows == 0:
-            return
-        if n_rows > X.shape[0]:
-            raise ValueError(
-                f"The prior starts its {n_rows} pseudo-inputs (n_prior_components) "
-                f"at distinct training rows, but X has {X.shape[0]}; lower "
-                "n_prior_components."
-            )
-        rows = rng.choice(X.shape[0], n_rows, replace=False)
-        with torch.no_grad():
-            x = as_device_tensor(X[np.sort(rows)], torch.float32, self.device_)
-            model.initialize_prior(model.to_working_units(x))
-
-    def _build(self, n_features: int, net_seed: int) -> None:
-        """Build the model and the training engine on ``device_``.
-
-        Uses the fitted ``mean_``, ``scale_``, ``batch_size_`` and ``_seed``;
-        ``net_seed`` seeds
-        the batch order and the training noise.
-        """
-        hidden = np.asarray(self.hidden_layer_sizes)
-        if hidden.ndim != 1 or not all(
-            isinstance(size, Integral) and size > 0 for size in hidden.tolist()
-        ):
-            raise ValueError(
-                "hidden_layer_sizes must be a sequence of positive integers such "
-                f"as (128, 128), got {self.hidden_layer_sizes!r}."
-            )
-        likelihood = self._new_likelihood()
-        self._check_likelihood_choice(likelihood)
-        self.activation_ = self._resolved_activation()
-        model = LatentVariableModel(
-            n_features=n_features,
-            n_components=self._n_features_out,
-            hidden_layer_sizes=tuple(hidden.tolist()),
-            activation=self.activation_,
-            likelihood=likelihood,
-            prior=self._new_prior(),
-            architecture=self.architecture,
-            image_shape=None if self.image_shape is None else tuple(self.image_shape),
-            auxiliary_posterior=self._objective().auxiliary_posterior,
-            missing_indicators=self._missing_indicators,
-            latent_levels=self.latent_levels,
-            seed=self._seed,
-        )
-        model.set_input_scaling(self.mean_, self.scale_)
-        self.warmup_epochs_ = self._resolved_warmup_epochs(model.prior)
-        self.net_ = build_net(
-            model,
-            seed=net_seed,
-            device=self.device_,
-            learning_rate=self.learning_rate_init,
-            batch_size=self.batch_size_,
-            max_grad_norm=self.max_grad_norm,
-            warmup_epochs=self.warmup_epochs_,
-            early_stopping=self.early_stopping,
-            patience=self.n_iter_no_change,
-            tol=self.tol,
-            verbose=self.verbose,
-            callbacks=self.callbacks,
-            dynamic_binarization=self.dynamic_binarization,
-        )
-
-    def _resolved_activation(self) -> str:
-        """``activation``, with "auto" chosen by the number of latent levels."""
-        if self.activation != "auto":
-            return self.activation
-        return TWO_LEVEL_ACTIVATION if self.latent_levels == 2 else ONE_LEVEL_ACTIVATION
-
-    def _resolved_warmup_epochs(self, prior: Prior) -> int:
-        """``warmup_epochs``, with "auto" chosen by whether the prior learns."""
-        if self.warmup_epochs != "auto":
-            return self.warmup_epochs
-        if not any(parameter.requires_grad for parameter in prior.parameters()):
-            return WARMUP_EPOCHS_FIXED_PRIOR
-        return min(WARMUP_EPOCHS_LEARNED_PRIOR, self.max_iter // 2)
-
-    def _check_likelihood_choice(self, likelihood: Likelihood) -> None:
-        """Raise a ValueError when the likelihood cannot be trained as asked."""
-        if self.dynamic_binarization and not all(
-            part.binary for part, _ in _groups(likelihood)
-        ):
-            raise ValueError(
-                "dynamic_binarization=True draws 0/1 rows from X's grey levels, "
-                f"which needs a binary likelihood such as 'bernoulli'; got "
-                f"{type(likelihood).__name__}. Set likelihood='bernoulli' or "
-                "dynamic_binarization=False."
-            )
-        if self._objective().samples_decoder and getattr(
-            likelihood, "sequential_sampling", False
-        ):
-            raise ValueError(
-                f"{type(self).__name__} draws from the decoder in every training "
-                f"step, which {type(likelihood).__name__} does one pixel at a time "
-                "(a network pass per pixel): use AMIMEncoder, the asymmetric MIM "
-                "that the MIM paper trains this decoder with, or VAEEncoder."
-            )
+        self.setup_, self.net_ = setup, net
+        self._publish(self.objective())
+        return self
 
     def _train(
-        self,
-        X: np.ndarray,
-        epochs: int,
-        train_rows: np.ndarray | None = None,
-        valid_rows: np.ndarray | None = None,
-        *,
-        weights: np.ndarray | None = None,
-        X_valid: np.ndarray | None = None,
-        valid_weights: np.ndarray | None = None,
-        stop_early: bool,
+        self, fit: Fit, objective: Objective, epochs: int, *, stop_early: bool
     ) -> None:
-        """Train on rows of X; the rows stay in X (no copy on the CPU).
+        """Train the net of ``fit`` on its split, then publish what it learnt.
 
-        The validation loss is that of the rows ``valid_rows`` of X, or of
-        ``X_valid``; ``weights`` (one per row of X) and ``valid_weights``
-        weigh each row's loss (see ``LatentNet.train_epochs``).
+        A Ctrl-C ends training with a warning and keeps a usable estimator;
+        a diverging loss raises with the weights that are kept.
         """
-        # Built anew each run: parameters it reads may have changed since.
-        objective = self._objective()
-
-        def on_device(array, dtype=torch.float32):
-            return None if array is None else as_device_tensor(
-                array, dtype, self.device_
-            )
-
+        self.setup_, self.net_ = fit.setup, fit.net
         try:
-            self.net_.train_epochs(
-                on_device(X),
-                epochs,
-                objective,
-                train_rows=on_device(train_rows, torch.int64),
-                valid_rows=on_device(valid_rows, torch.int64),
-                weights=on_device(weights),
-                X_valid=on_device(X_valid),
-                valid_weights=on_device(valid_weights),
-                stop_early=stop_early,
+            self.net_.train_on_split(
+                fit.split, epochs, objective, stop_early=stop_early
             )
         except KeyboardInterrupt:
             # Documented: Ctrl-C ends training and keeps a usable estimator.
@@ -760,7 +360,7 @@ class BaseLatentEncoder(
                 "values in X."
             ) from error
         finally:
-            self._publish_training(objective)
+            self._publish(objective)
         if stop_early and not self.net_.stop_training_ and epochs == self.max_iter:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the "
@@ -831,16 +431,21 @@ class BaseLatentEncoder(
             else f"the weights of epoch {best}, the best so far"
         )
 
-    def _publish_training(self, objective: Objective) -> None:
-        """Set the fitted attributes that describe the training so far."""
-        for name, value in self.net_.training_summary().items():
-            setattr(self, name, value)
+    def _publish(self, objective: Objective) -> None:
+        """Set the fitted attributes: the setup's, and those that describe
+        the net and its training so far."""
+        self.device_ = str(self.net_.device)
+        self.__dict__.pop("n_categories_", None)  # an earlier categorical fit's
+        attributes = {
+            **self.setup_.fitted_attributes(),
+            "warmup_epochs_": self.net_.warmup_epochs,
+            **self.net_.training_summary(),
+        }
         if objective.fitted_attributes is not None:
-            generator = torch.Generator(self.device_).manual_seed(self._seed)
-            for name, value in objective.fitted_attributes(
-                self.model_, generator
-            ).items():
-                setattr(self, name, value)
+            generator = torch.Generator(self.device_).manual_seed(self.setup_.seed)
+            attributes.update(objective.fitted_attributes(self.model_, generator))
+        for name, value in attributes.items():
+            setattr(self, name, value)
 
     @property
     def validation_scores_(self) -> list[float] | None:
@@ -876,8 +481,22 @@ class BaseLatentEncoder(
             state["validation_loss_curve_"] = (
                 None if scores is None else [-score for score in scores]
             )
-        if "net_" in state and "activation_" not in state:  # before "auto"
-            state["activation_"] = state["activation"]
+        if "net_" in state and "setup_" not in state:  # pickled before setup_
+            names = state.pop("_column_likelihoods", None)
+            state["setup_"] = ModelSetup(
+                n_features=state["n_features_in_"],
+                table=state.pop("_table", None),
+                column_likelihoods=None if names is None else tuple(names),
+                n_categories=state.get("n_categories_"),
+                mean=state["mean_"],
+                scale=state["scale_"],
+                missing_indicators=state.pop("_missing_indicators", False),
+                batch_size=state.get("batch_size_", state["batch_size"]),
+                # Before activation="auto" the parameter was the activation.
+                activation=state.setdefault("activation_", state["activation"]),
+                seed=state.pop("_seed"),
+                net_seed=state["net_"].seed,
+            )
         super().__setstate__(state)
 
     # ------------------------------------------------------------- inference
@@ -896,32 +515,18 @@ class BaseLatentEncoder(
     def _seed_for(self, random_state) -> int:
         """The seed of a sampling call: ``random_state``, else the estimator's."""
         if random_state is None and self.random_state is None:
-            return self._seed  # drawn at fit time: repeated calls agree
-        return _seed(self.random_state if random_state is None else random_state)
+            return self.setup_.seed  # drawn at fit time: repeated calls agree
+        return draw_seed(self.random_state if random_state is None else random_state)
 
     def _generator(self, random_state) -> torch.Generator:
         return torch.Generator(self.device_).manual_seed(self._seed_for(random_state))
 
     def _validated(self, X) -> np.ndarray:
+        """X checked against the fitted estimator, as the model reads it."""
         check_is_fitted(self)
-        X = self._validated_rows(X, reset=False)
-        self._check_likelihood_data(X)
+        X, _ = validated_rows(self, X, self.setup_.table, reset=False)
+        check_likelihood_data(self.model_.likelihood, X)
         return X
-
-    def _check_likelihood_data(
-        self, X: np.ndarray, likelihood: Likelihood | None = None
-    ) -> None:
-        """Raise a ValueError when the likelihood (the model's by default)
-        cannot take X: missing values it does not support, or values it
-        does not model."""
-        likelihood = self.model_.likelihood if likelihood is None else likelihood
-        if not likelihood.supports_missing and np.isnan(X).any():
-            raise ValueError(
-                f"X has missing values (NaN), which {type(likelihood).__name__} "
-                "does not model; impute them first, or use a likelihood with "
-                "supports_missing = True (every built-in one)."
-            )
-        likelihood.check_data(X)
 
     def _map_rows(
         self, array: np.ndarray, fn, chunk_rows: int = TRANSFORM_CHUNK_ROWS
@@ -1032,7 +637,8 @@ class BaseLatentEncoder(
             Z,
             lambda model, z: model.from_working_units(model.reconstruct(z)),
         )
-        return X if self._table is None else self._table.to_frame(X, index)
+        table = self.setup_.table
+        return X if table is None else table.to_frame(X, index)
 
     def sample(self, n_samples=1, *, random_state=None, return_latent=False):
         """Draw from the model: z ~ p(z), then x ~ p(x|z).
@@ -1067,12 +673,12 @@ class BaseLatentEncoder(
         with torch.inference_mode():
             z = model.sample_prior(n_samples, generator)
             x = model.sample_x_given_z(z, generator)
-            codes_only = all(part.discrete for part, _ in _groups(model.likelihood))
+            codes_only = all(part.discrete for part, _ in model.likelihood.groups())
             X = model.from_working_units(x).cpu().numpy().astype(
                 np.int64 if codes_only else np.float64
             )
-        if self._table is not None:
-            X = self._table.to_frame(X)
+        if self.setup_.table is not None:
+            X = self.setup_.table.to_frame(X)
         return (X, z.cpu().numpy().astype(np.float64)) if return_latent else X
 
     def score_samples(self, X):
@@ -1112,22 +718,53 @@ class BaseLatentEncoder(
         )
         return log_p.astype(np.float64) - log_jacobian
 
-    def _reconstruct_from_observed(self, X: np.ndarray) -> np.ndarray:
-        """Rows of a validated X reconstructed from their observed entries.
+    def impute(self, X):
+        """Fill each missing entry of X in from the row's observed entries.
 
-        In X's units, by importance sampling with ``n_importance_samples``
-        draws per row (see
+        The filled-in values are the mean of p(x|z) averaged over the
+        posterior given the observed entries, estimated by importance
+        sampling with ``n_importance_samples`` draws per row (see
         :meth:`~mim_sklearn.nn.LatentVariableModel.conditional_reconstruction`),
-        with the draws of :meth:`score_samples`.
+        with the draws of :meth:`score_samples`. Observed entries are kept
+        as they are. :class:`~mim_sklearn.LatentImputer` wraps this method
+        as a scikit-learn transformer.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data in the units seen by ``fit``; NaN (or ``pd.NA``, None)
+            marks a missing entry.
+
+        Returns
+        -------
+        ndarray or DataFrame of shape (n_samples, n_features)
+            X completed: a DataFrame (same columns, dtypes and index) for a
+            DataFrame given to an estimator fitted on one, else a float
+            array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mim_sklearn import VAEEncoder
+        >>> X = np.random.RandomState(0).rand(50, 3)
+        >>> encoder = VAEEncoder(n_components=2, max_iter=2, random_state=0).fit(X)
+        >>> completed = encoder.impute([[0.5, np.nan, 0.5]])
+        >>> bool(np.isfinite(completed).all()), float(completed[0, 0])
+        (True, 0.5)
         """
-        return self._map_importance_draws(
-            X,
+        observed = self._validated(X)
+        completed = self._map_importance_draws(
+            observed,
             lambda model, x, n_draws, generator: model.from_working_units(
                 model.conditional_reconstruction(
                     model.to_working_units(x), n_draws, generator, shared_noise=True
                 )
             ),
         )
+        table = self.setup_.table
+        if is_dataframe(X) and table is not None:
+            return X.where(X.notna(), table.to_frame(completed, X.index))
+        return np.where(np.isnan(observed), completed, observed)
 
     def _map_importance_draws(self, X: np.ndarray, fn) -> np.ndarray:
         """:meth:`_map_rows` of ``fn(model, rows, n_draws, generator)`` with

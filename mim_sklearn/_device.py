@@ -30,10 +30,28 @@ def resolve_device(device: str) -> str:
     ``"auto"`` never picks Apple's MPS, which the project cannot test;
     ``"mps"`` is accepted when asked for by name and PyTorch offers it. Any
     other device is checked: a ValueError names the available devices when
-    it is malformed or not present on this machine.
+    it is malformed or not present on this machine. The estimators resolve
+    their ``device`` parameter with it at fit.
+
+    Parameters
+    ----------
+    device : str
+        ``"auto"``, or a torch device such as ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"`` or ``"mps"``.
+
+    Returns
+    -------
+    str
+        The torch device training would use on this machine.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not a torch device, or not present here.
 
     Examples
     --------
+    >>> from mim_sklearn import resolve_device
     >>> resolve_device("cpu")
     'cpu'
     """

@@ -245,6 +245,12 @@ ATTRIBUTES = """\
         The device used.
     model_ : mim_sklearn.nn.LatentVariableModel
         The trained torch model.
+    setup_ : ModelSetup
+        What ``fit`` learnt of the data before training, in one frozen value:
+        the table's columns, each feature's likelihood, the categories, the
+        scaling, whether values are missing, the batch size, the activation
+        and the seeds. ``mean_``, ``scale_``, ``n_categories_``,
+        ``batch_size_`` and ``activation_`` are read from it.
     net_ : skorch.NeuralNet
         The training engine. Its ``history`` holds, for each epoch, the mean
         training and held-out losses, the warm-up weight ``beta`` and, under

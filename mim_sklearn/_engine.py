@@ -2,24 +2,28 @@
 
 This module is the one seam between the estimators and skorch: nothing else
 in the package imports skorch. :func:`build_net` makes the net for a model,
-:meth:`LatentNet.train_epochs` trains it, :meth:`LatentNet.training_summary`
-reports what the estimators publish as fitted attributes, and
-:meth:`LatentNet.export_state` / :meth:`LatentNet.import_state` are what
-:mod:`mim_sklearn._persistence` saves and loads.
+:meth:`LatentNet.train_on_split` trains it on a :class:`TrainingSplit`,
+:meth:`LatentNet.training_summary` reports what the estimators publish as
+fitted attributes, and :meth:`LatentNet.export_state` /
+:meth:`LatentNet.import_state` are what :mod:`mim_sklearn._persistence`
+saves and loads.
 
-The estimator hands the net tensors that already live on the training device;
-batches are row slices of those tensors in an order drawn from a local
-generator, so no ``DataLoader`` calls ``__getitem__`` per row, and each
-epoch's losses stay on the device until the epoch ends (one host
-synchronisation per epoch).
+The net moves the split to the training device once and makes every 0/1
+draw of dynamic binarization (the held-out rows' once, each training batch's
+at each step); batches are row slices of the device
+tensors in an order drawn from a local generator, so no ``DataLoader`` calls
+``__getitem__`` per row, and each epoch's losses stay on the device until
+the epoch ends (one host synchronisation per epoch).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, GradientNormClipping, PrintLog
@@ -27,12 +31,14 @@ from skorch.exceptions import DeviceWarning
 from skorch.history import History
 from tqdm.auto import tqdm
 
+from ._device import as_device_tensor
 from .exceptions import TrainingDivergedError
 from .nn.model import LatentVariableModel
 from .objectives import Objective
 
 __all__ = [
-    "DeviceWarning", "LatentNet", "build_net", "iter_batches", "resolve_batch_size"
+    "DeviceWarning", "LatentNet", "TrainingSplit", "build_net", "iter_batches",
+    "resolve_batch_size",
 ]
 
 # Validation needs no gradients, so it can use large batches: one forward pass
@@ -102,6 +108,50 @@ def binarized(rows: torch.Tensor, generator: torch.Generator | None) -> torch.Te
         rows.shape, generator=generator, device=rows.device, dtype=torch.float32
     )
     return torch.where(rows.isnan(), rows, (uniform < rows).to(rows.dtype))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainingSplit:
+    """The rows of one training run and of its early stopping, with weights.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The training data, in its own units (NaN where missing).
+    train_rows : ndarray of int or None
+        The rows of X trained on; None for all of them.
+    weights : ndarray of shape (n_samples,) or None
+        Each row's weight in the loss; None weighs every row 1.
+    X_valid : ndarray or None
+        The held-out data early stopping monitors: X itself (its rows
+        ``valid_rows``) or the user's ``X_val``; None without validation.
+    valid_rows : ndarray of int or None
+        The rows of ``X_valid`` held out; None for all of them.
+    valid_weights : ndarray or None
+        One weight per row of ``X_valid``.
+    binarization_seed : int or None
+        With dynamic binarization, the seed of the one 0/1 draw of the
+        held-out rows (early stopping compares epochs on the same data).
+
+    Examples
+    --------
+    >>> split = TrainingSplit(np.zeros((4, 2)), train_rows=np.array([0, 1, 2]))
+    >>> split.n_train
+    3
+    """
+
+    X: np.ndarray
+    train_rows: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    X_valid: np.ndarray | None = None
+    valid_rows: np.ndarray | None = None
+    valid_weights: np.ndarray | None = None
+    binarization_seed: int | None = None
+
+    @property
+    def n_train(self) -> int:
+        """Rows trained on."""
+        return self.X.shape[0] if self.train_rows is None else len(self.train_rows)
 
 
 def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -371,11 +421,10 @@ class LatentNet(NeuralNet):
 
         ``train_rows`` defaults to every row. After each epoch the loss is
         evaluated on the rows ``valid_rows`` (all by default) of ``X_valid``,
-        a second data set; given ``valid_rows`` alone, they are held-out rows
-        of ``X`` instead, with their ``weights``. Without either there is no
-        validation. ``weights`` (one per row of ``X``) and ``valid_weights``
-        (one per row of ``X_valid``) multiply each row's loss; None weighs
-        every row 1.
+        which may be ``X`` itself (held-out rows of it, with ``weights`` as
+        ``valid_weights``); without ``X_valid`` there is no validation.
+        ``weights`` (one per row of ``X``) and ``valid_weights`` (one per row
+        of ``X_valid``) multiply each row's loss; None weighs every row 1.
 
         An epoch is complete once its ``on_epoch_end`` hooks have run. One
         that an exception cuts short (Ctrl-C, a diverging loss) is undone
@@ -385,7 +434,10 @@ class LatentNet(NeuralNet):
         epoch's weights, when early stopping has them).
         """
         if valid_rows is not None and X_valid is None:
-            X_valid, valid_weights = X, weights
+            raise ValueError(
+                "valid_rows are rows of X_valid: pass X_valid (X itself for "
+                "held-out rows of X)."
+            )
         if not self.initialized_:
             self.initialize()
         self.stop_training_ = False
@@ -435,6 +487,46 @@ class LatentNet(NeuralNet):
         finally:
             self.notify("on_train_end", X=X, y=None)
         return self
+
+    def train_on_split(
+        self, split: TrainingSplit, epochs: int, objective: Objective, *,
+        stop_early: bool,
+    ) -> LatentNet:
+        """:meth:`train_epochs` on a :class:`TrainingSplit`, moved to the device.
+
+        With dynamic binarization the held-out rows are drawn as 0/1 once,
+        here, from the split's seed (on the CPU, so that every device draws
+        the same rows); training batches are drawn anew at each step. The
+        rows stay in X: held-out rows of X are not copied.
+        """
+        X_valid, valid_rows = split.X_valid, split.valid_rows
+        valid_weights = split.valid_weights
+        if split.binarization_seed is not None:
+            if valid_rows is not None:  # the held-out rows of X, apart
+                X_valid, valid_rows = X_valid[valid_rows], None
+                valid_weights = None if valid_weights is None else (
+                    valid_weights[split.valid_rows]
+                )
+            generator = torch.Generator().manual_seed(split.binarization_seed)
+            X_valid = binarized(torch.from_numpy(X_valid), generator).numpy()
+
+        def on_device(array, dtype=torch.float32):
+            return None if array is None else as_device_tensor(
+                array, dtype, self.device
+            )
+
+        X = on_device(split.X)
+        return self.train_epochs(
+            X,
+            epochs,
+            objective,
+            train_rows=on_device(split.train_rows, torch.int64),
+            valid_rows=on_device(valid_rows, torch.int64),
+            weights=on_device(split.weights),
+            X_valid=X if X_valid is split.X else on_device(X_valid),
+            valid_weights=on_device(valid_weights),
+            stop_early=stop_early,
+        )
 
     def _epoch_start_state(self) -> dict:
         """Copies of what an epoch changes: the weights, the optimizer's and
@@ -572,6 +664,11 @@ class LatentNet(NeuralNet):
                 if stopper.monitor == "valid_loss" else None
             ),
         }
+
+    @property
+    def warmup_epochs(self) -> int:
+        """The epochs of the warm-up ramp (see :class:`WarmUp`)."""
+        return dict(self.callbacks_)["warm_up"].warmup_epochs
 
     @property
     def restored_epoch(self) -> int | None:

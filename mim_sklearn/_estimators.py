@@ -72,7 +72,14 @@ class MIMEncoder(BaseLatentEncoder):
     (200, 2)
     """
 
-    def _objective(self) -> Objective:
+    def objective(self) -> Objective:
+        """The symmetric MIM loss, with decoder-sampled pairs.
+
+        Returns
+        -------
+        Objective
+            The loss and what it needs of the model.
+        """
         return Objective(mim_objective, samples_decoder=True)
 
 
@@ -119,7 +126,14 @@ class AMIMEncoder(BaseLatentEncoder):
     (200, 2)
     """
 
-    def _objective(self) -> Objective:
+    def objective(self) -> Objective:
+        """The asymmetric MIM loss, on encoder-sampled pairs only.
+
+        Returns
+        -------
+        Objective
+            The loss and what it needs of the model.
+        """
         return Objective(amim_objective)
 
 
@@ -164,7 +178,14 @@ class VAEEncoder(BaseLatentEncoder):
     (200, 2)
     """
 
-    def _objective(self) -> Objective:
+    def objective(self) -> Objective:
+        """The negative ELBO.
+
+        Returns
+        -------
+        Objective
+            The loss and what it needs of the model.
+        """
         return Objective(vae_objective)
 
 
@@ -301,7 +322,18 @@ class MAEEncoder(BaseLatentEncoder):
         self.target_mutual_info = target_mutual_info
         self.mi_penalty = mi_penalty
 
-    def _objective(self) -> Objective:
+    def objective(self) -> Objective:
+        """The ELBO with I_p(x; z) held at a target.
+
+        The negative ELBO with the mutual information near
+        ``target_mutual_info``; its bound is published as ``mutual_info_``.
+
+        Returns
+        -------
+        Objective
+            The loss and what it needs of the model, with the current
+            ``target_mutual_info`` and ``mi_penalty``.
+        """
         return Objective(
             mae_objective,
             options={

@@ -24,14 +24,14 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
 from ._base import BaseLatentEncoder
 from ._device import resolve_device
 from ._engine import DeviceWarning
 from ._estimators import ESTIMATORS
-from ._tabular import TableSchema
+from ._setup import ModelSetup
+from ._version import __version__
 
-__all__ = ["load", "save"]
+__all__ = ["check_savable", "load", "load_checkpoint", "save", "save_checkpoint"]
 
 _FORMAT = "mim_sklearn.estimator"
 _FORMAT_VERSION = 1
@@ -44,10 +44,9 @@ _ATTRIBUTES = {
     "history", "stopper",
 }
 # Added after the first files were written: files without them load with the
-# values those files' models had (no table, no missing-value indicators, the
-# batch_size parameter, always a number then).
-_LATER_ATTRIBUTES = {"table": None, "missing_indicators": False, "batch_size": None}
-# The entry a checkpoint adds (see _save_checkpoint); load ignores it.
+# values those files' models had (see ModelSetup.from_file).
+_LATER_ATTRIBUTES = {"table", "missing_indicators", "batch_size"}
+# The entry a checkpoint adds (see save_checkpoint); load ignores it.
 _CHECKPOINT = "checkpoint"
 # Read once: os.umask can only be read by setting it, which races with other
 # threads creating files; a saved file gets the mode open() would give it.
@@ -87,7 +86,7 @@ def save(estimator: BaseLatentEncoder, path: str | os.PathLike) -> None:
     _write_atomically(_payload(estimator), path)
 
 
-def _check_savable(estimator: BaseLatentEncoder) -> str:
+def check_savable(estimator: BaseLatentEncoder) -> str:
     """Raise unless :func:`save` can store the estimator's kind and parameters;
     return the parameters as JSON. The estimator need not be fitted."""
     if type(estimator) not in ESTIMATORS:
@@ -114,8 +113,9 @@ def _check_savable(estimator: BaseLatentEncoder) -> str:
 
 def _payload(estimator: BaseLatentEncoder) -> dict:
     """What :func:`save` writes of a fitted estimator."""
-    params = _check_savable(estimator)
+    params = check_savable(estimator)
     check_is_fitted(estimator)
+    setup_plain, setup_tensors = estimator.setup_.to_file()
     engine_plain, engine_tensors = estimator.net_.export_state()
     attributes = {
         "n_features_in_": estimator.n_features_in_,
@@ -124,15 +124,7 @@ def _payload(estimator: BaseLatentEncoder) -> dict:
             if hasattr(estimator, "feature_names_in_")
             else None
         ),
-        "n_categories_": (
-            estimator.n_categories_.tolist()
-            if hasattr(estimator, "n_categories_")
-            else None
-        ),
-        "seed": estimator._seed,
-        "table": None if estimator._table is None else estimator._table.to_json(),
-        "missing_indicators": estimator._missing_indicators,
-        "batch_size": estimator.batch_size_,
+        **setup_plain,
         **engine_plain,
     }
     return {
@@ -144,8 +136,7 @@ def _payload(estimator: BaseLatentEncoder) -> dict:
         # The history may hold inf (a loss before the first comparison);
         # Python's json writes and reads it.
         "attributes": json.dumps(attributes),
-        "mean": torch.from_numpy(np.asarray(estimator.mean_, dtype=np.float64)),
-        "scale": torch.from_numpy(np.asarray(estimator.scale_, dtype=np.float64)),
+        **setup_tensors,
         **engine_tensors,
     }
 
@@ -176,17 +167,17 @@ def _write_atomically(payload: dict, path: str | os.PathLike) -> None:
         raise
 
 
-def _save_checkpoint(
+def save_checkpoint(
     estimator: BaseLatentEncoder, path: str | os.PathLike, progress: dict
 ) -> None:
     """:func:`save` the estimator with ``progress``, a JSON-able dict of where
-    its training run has got to; :func:`_load_checkpoint` reads both."""
+    its training run has got to; :func:`load_checkpoint` reads both."""
     _write_atomically({**_payload(estimator), _CHECKPOINT: json.dumps(progress)},
                       path)
 
 
-def _load_checkpoint(path: str | os.PathLike) -> tuple[BaseLatentEncoder, dict]:
-    """The estimator and the progress in a file of :func:`_save_checkpoint`."""
+def load_checkpoint(path: str | os.PathLike) -> tuple[BaseLatentEncoder, dict]:
+    """The estimator and the progress in a file of :func:`save_checkpoint`."""
     payload = _read_payload(path)
     try:
         progress = json.loads(payload.get(_CHECKPOINT))
@@ -299,7 +290,7 @@ def _checked_payload(payload, path) -> dict:
         fail(f"its parameters are not valid JSON ({error})")
     if not isinstance(params, dict) or not isinstance(attributes, dict):
         fail("its parameters are not JSON objects")
-    if not _ATTRIBUTES <= set(attributes) <= _ATTRIBUTES | set(_LATER_ATTRIBUTES):
+    if not _ATTRIBUTES <= set(attributes) <= _ATTRIBUTES | _LATER_ATTRIBUTES:
         fail(f"its attributes are {sorted(attributes)}")
     model = payload["model"]
     if not isinstance(model, dict) or not isinstance(payload["optimizer"], dict):
@@ -328,30 +319,17 @@ def _build_estimator(payload: dict) -> BaseLatentEncoder:
             estimator.feature_names_in_ = np.asarray(
                 attributes["feature_names_in_"], dtype=object
             )
-        estimator.mean_ = payload["mean"].numpy()
-        estimator.scale_ = payload["scale"].numpy()
-        if estimator.mean_.shape != (n_features,) or estimator.scale_.shape != (
-            n_features,
-        ):
-            raise ValueError("the scaling does not match n_features_in_")
-        if attributes["n_categories_"] is not None:
-            estimator.n_categories_ = np.asarray(
-                attributes["n_categories_"], dtype=np.int64
-            )
-        estimator._seed = int(attributes["seed"])
-        attributes = {**_LATER_ATTRIBUTES, **attributes}
-        table = attributes["table"]
-        estimator._table = None if table is None else TableSchema.from_json(table)
-        estimator._column_likelihoods = estimator._choose_column_likelihoods(n_features)
-        estimator._missing_indicators = bool(attributes["missing_indicators"])
-        estimator.batch_size_ = int(attributes["batch_size"] or estimator.batch_size)
-        estimator.device_ = _available_device(estimator.device)
-        estimator._build(n_features, net_seed=int(attributes["net_seed"]))
-        estimator.net_.import_state(
+        params = estimator.get_params(deep=False)
+        setup = ModelSetup.from_file(attributes, payload, params, n_features)
+        net = setup.build_net(
+            params, estimator.objective(), _available_device(estimator.device),
+            type(estimator).__name__,
+        )
+        net.import_state(
             attributes,
             {name: payload[name] for name in ("model", "optimizer", "generator")},
         )
-        estimator._publish_training(estimator._objective())
+        estimator.set_fitted(setup, net)
     except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as error:
         raise ValueError(
             f"{os.fspath(path)!r} is not a file written by mim_sklearn.save, or "

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_array, validate_data
+
+from ._tabular import TableSchema, is_dataframe
 
 # What every array becomes where it enters. C order: the same values in
 # another layout (a Fortran-ordered DataFrame, a strided slice) take another
@@ -155,3 +158,48 @@ def check_float32_range(X: np.ndarray) -> None:
             "range (3.4e+38) in which the networks train; rescale X, for "
             "instance to standard units."
         )
+
+
+def validated_rows(
+    estimator, X, table: TableSchema | None, *, reset: bool,
+    ensure_min_samples: int = 1,
+) -> tuple[np.ndarray, TableSchema | None]:
+    """X as the float array the model reads (NaN where values are missing).
+
+    scikit-learn's ``validate_data`` on the estimator: with ``reset`` it sets
+    ``n_features_in_`` (and ``feature_names_in_``), else it checks them. A
+    DataFrame given with ``reset`` sets the table's columns (their kinds,
+    dtypes and categories; see :mod:`._tabular`), which later DataFrames
+    must have; other input is validated as an array of numbers.
+
+    Returns
+    -------
+    X : ndarray
+        The validated rows.
+    table : TableSchema or None
+        The new table with ``reset`` (None for an array), else ``table``.
+
+    Examples
+    --------
+    >>> from mim_sklearn import MIMEncoder
+    >>> X, table = validated_rows(MIMEncoder(), [[1, 2]], None, reset=True)
+    >>> X.dtype, table is None
+    (dtype('float64'), True)
+    """
+    if reset:
+        table = None
+    if is_dataframe(X) and (reset or table is not None):
+        # Names and number of columns, as scikit-learn checks them.
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+        if reset:
+            table = TableSchema.from_frame(X)
+        X = check_array(
+            table.to_array(X), **DATA_FORMAT, ensure_min_samples=ensure_min_samples
+        )
+    else:
+        X = validate_data(
+            estimator, X, **DATA_FORMAT, ensure_min_samples=ensure_min_samples,
+            reset=reset,
+        )
+    check_float32_range(X)
+    return X, table

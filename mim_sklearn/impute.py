@@ -9,13 +9,11 @@ fits in a Pipeline where scikit-learn's imputers do.
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseLatentEncoder
 from ._estimators import VAEEncoder
-from ._tabular import is_dataframe
 
 
 class LatentImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -115,12 +113,7 @@ class LatentImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             else a float array.
         """
         check_is_fitted(self)
-        estimator = self.estimator_
-        observed = estimator._validated(X)
-        completed = estimator._reconstruct_from_observed(observed)
-        if is_dataframe(X) and estimator._table is not None:
-            return X.where(X.notna(), estimator._table.to_frame(completed, X.index))
-        return np.where(np.isnan(observed), completed, observed)
+        return self.estimator_.impute(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

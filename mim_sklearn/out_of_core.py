@@ -28,7 +28,7 @@ from sklearn.utils import _safe_indexing, check_random_state, gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._base import BaseLatentEncoder
-from ._persistence import _check_savable, _load_checkpoint, _save_checkpoint
+from ._persistence import check_savable, load_checkpoint, save_checkpoint
 
 __all__ = ["iter_chunks", "partial_fit_epochs"]
 
@@ -260,7 +260,7 @@ def partial_fit_epochs(
     rng = check_random_state(random_state)
     done = 0
     if checkpoint_path is not None:
-        _check_savable(estimator)  # before hours of training, not after
+        check_savable(estimator)  # before hours of training, not after
         if os.path.exists(checkpoint_path):
             done, rng = _resume(estimator, checkpoint_path, n_epochs)
 
@@ -271,7 +271,7 @@ def partial_fit_epochs(
 
     if isinstance(estimator, BaseLatentEncoder) and not hasattr(estimator, "net_"):
         # In stored order, so that the first chunk is a full one.
-        estimator._initialize_from_chunks(chunks(shuffled=False))
+        estimator.initialize_from_chunks(chunks(shuffled=False))
     for epoch in range(done + 1, n_epochs + 1):
         for chunk in chunks(shuffle):
             estimator.partial_fit(chunk)
@@ -279,7 +279,7 @@ def partial_fit_epochs(
             epoch % checkpoint_every == 0 or epoch == n_epochs
         ):
             name, keys, position, has_gauss, gauss = rng.get_state()
-            _save_checkpoint(estimator, checkpoint_path, {
+            save_checkpoint(estimator, checkpoint_path, {
                 "epoch": epoch,
                 "chunk_rng": [name, keys.tolist(), position, has_gauss, gauss],
             })
@@ -291,9 +291,9 @@ def _resume(
 ) -> tuple[int, np.random.RandomState]:
     """Give ``estimator`` the fitted state of the checkpoint at ``path``;
     return the epochs done and the generator of the chunk orders."""
-    saved, progress = _load_checkpoint(path)
+    saved, progress = load_checkpoint(path)
     # Compared as the file stores them (JSON: tuples are lists).
-    ours, theirs = (json.loads(_check_savable(e)) for e in (estimator, saved))
+    ours, theirs = (json.loads(check_savable(e)) for e in (estimator, saved))
     if type(saved) is not type(estimator) or ours != theirs:
         differ = [name for name in ours if ours[name] != theirs.get(name)]
         raise ValueError(

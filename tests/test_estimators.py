@@ -62,14 +62,29 @@ def test_a_pickle_with_validation_scores_unpickles_with_the_losses(digits):
     assert "validation_scores_" not in vars(old)
 
 
-def test_a_pickle_from_before_auto_activation_names_its_activation(digits):
-    # Pickled when activation="relu" was the default, with no activation_.
-    est = MIMEncoder(**SMALL, activation="relu").fit(digits[0])
-    state = est.__getstate__()
+def test_a_pickle_from_before_the_setup_unpickles_with_its_setup(digits):
+    # Pickled before setup_ (the fitted state was private attributes) and
+    # before activation="auto" (activation="relu" was the default, with no
+    # activation_).
+    X = digits[0]
+    est = MIMEncoder(**SMALL, activation="relu").fit(X)
+    state = dict(est.__getstate__())  # a copy: est stays as fitted
+    setup = state.pop("setup_")
     del state["activation_"]
+    state.update(_table=None, _column_likelihoods=list(setup.column_likelihoods),
+                 _missing_indicators=False, _seed=setup.seed)
     old = MIMEncoder.__new__(MIMEncoder)
     old.__setstate__(pickle.loads(pickle.dumps(state)))
     assert old.activation_ == "relu"
+    assert {**vars(old.setup_), "mean": 0, "scale": 0} == {
+        **vars(setup), "mean": 0, "scale": 0
+    }
+    assert old.setup_.mean is old.mean_ and old.setup_.scale is old.scale_
+    assert not {"_table", "_seed", "_missing_indicators", "_column_likelihoods"} & set(
+        vars(old)
+    )
+    np.testing.assert_array_equal(old.transform(X), est.transform(X))
+    np.testing.assert_array_equal(old.score_samples(X[:5]), est.score_samples(X[:5]))
 
 
 def test_transform_shapes_dtypes_and_determinism(small_estimator, digits):

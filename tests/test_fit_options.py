@@ -86,32 +86,35 @@ def test_zero_weights_on_half_of_the_rows_change_the_model(estimator_class, digi
     assert not np.allclose(weighted.transform(X), plain.transform(X))
 
 
-def _spy_on_train_epochs(monkeypatch) -> dict:
-    """The keyword arguments of the next LatentNet.train_epochs calls."""
+def _spy_on_the_split(monkeypatch) -> dict:
+    """The TrainingSplit of the next training run: what the estimator hands
+    the engine (``seen["split"]``)."""
     seen = {}
-    train_epochs = LatentNet.train_epochs
+    train_on_split = LatentNet.train_on_split
 
-    def spy(self, *args, **kwargs):
-        seen.update(kwargs)
-        return train_epochs(self, *args, **kwargs)
+    def spy(self, split, *args, **kwargs):
+        seen["split"] = split
+        return train_on_split(self, split, *args, **kwargs)
 
-    monkeypatch.setattr(LatentNet, "train_epochs", spy)
+    monkeypatch.setattr(LatentNet, "train_on_split", spy)
     return seen
 
 
 def test_fit_scales_the_weights_to_mean_1_on_each_side_of_the_split(digits,
                                                                     monkeypatch):
     X, _ = digits
-    seen = _spy_on_train_epochs(monkeypatch)
+    seen = _spy_on_the_split(monkeypatch)
     sample_weight = np.random.default_rng(0).uniform(0.5, 3.0, len(X))
     MIMEncoder(**{**SMALL, "max_iter": 1}).fit(X, sample_weight=sample_weight)
-    weights = seen["weights"].double().numpy()
-    for rows in (seen["train_rows"].numpy(), seen["valid_rows"].numpy()):
-        assert weights[rows].mean() == pytest.approx(1.0, rel=1e-6)
+    split = seen["split"]
+    for rows in (split.train_rows, split.valid_rows):
+        assert split.weights[rows].mean() == pytest.approx(1.0, rel=1e-12)
         np.testing.assert_allclose(
-            weights[rows], sample_weight[rows] / sample_weight[rows].mean(), rtol=1e-6
+            split.weights[rows], sample_weight[rows] / sample_weight[rows].mean(),
+            rtol=1e-12,
         )
-    assert seen["X_valid"] is None  # the held-out rows stay rows of X
+    # The held-out rows stay rows of X, weighed by the same array.
+    assert split.X_valid is split.X and split.valid_weights is split.weights
 
 
 def test_partial_fit_uses_the_weights_as_given(digits):
@@ -143,14 +146,15 @@ def test_invalid_weights_raise_a_value_error_saying_what_they_must_be(
 def test_weights_zero_on_every_held_out_row_raise(digits, monkeypatch):
     X, _ = digits
     params = {**SMALL, "max_iter": 1, "validation_fraction": 0.2}
-    seen = _spy_on_train_epochs(monkeypatch)
+    seen = _spy_on_the_split(monkeypatch)
     MIMEncoder(**params).fit(X)  # the split does not depend on the weights
+    held_out = seen["split"].valid_rows
     weights = np.ones(len(X))
-    weights[seen["valid_rows"].numpy()] = 0.0
+    weights[held_out] = 0.0
     with pytest.raises(ValueError, match="zero on all the training rows or on all "
                                          "the 60 held-out rows"):
         MIMEncoder(**params).fit(X, sample_weight=weights)
-    weights[seen["valid_rows"].numpy()[0]] = 1.0  # one held-out row counts
+    weights[held_out[0]] = 1.0  # one held-out row counts
     MIMEncoder(**params).fit(X, sample_weight=weights)
 
 
@@ -171,7 +175,11 @@ def test_metadata_routing_passes_sample_weight_through_a_pipeline(digits):
         doubled = pipeline().fit(X, sample_weight=np.full(len(X), 2.0))
         with pytest.raises(UnsetMetadataPassedError):
             pipeline(request=False).fit(X, sample_weight=np.ones(len(X)))
-        assert MIMEncoder().set_partial_fit_request(sample_weight=True) is not None
+        # partial_fit takes sample_weight too, and asks for it when told to.
+        routing = MIMEncoder().set_partial_fit_request(sample_weight=True)
+        assert routing.get_metadata_routing().partial_fit.requests == {
+            "sample_weight": True
+        }
     mim = {name: pipe.named_steps["mim"] for name, pipe in
            [("plain", plain), ("halved", halved), ("doubled", doubled)]}
     assert mim["halved"].loss_curve_ != mim["plain"].loss_curve_
@@ -191,7 +199,7 @@ def _validation_loss_by_hand(est, X_val, weights=None):
     if weights is not None:
         w = torch.as_tensor(weights / weights.mean(), dtype=torch.float32)
     with torch.no_grad():
-        loss, _ = est._objective()(
+        loss, _ = est.objective()(
             model, x, beta=1.0,
             generator=torch.Generator().manual_seed(est.net_.seed), weights=w,
         )

@@ -1,5 +1,7 @@
 """Two latent levels (convHVAE's z = [z1, z2]) and dynamic binarization."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from torch.distributions import Bernoulli, Normal
 
 import mim_sklearn
 from mim_sklearn import AMIMEncoder, MIMEncoder, VAEEncoder
-from mim_sklearn.nn import LatentVariableModel, Likelihood
+from mim_sklearn.nn import LatentVariableModel, Likelihood, VampPrior
 from mim_sklearn.nn.likelihoods import BernoulliLikelihood
 from mim_sklearn.objectives import decoder_sampled_terms
 
@@ -43,8 +45,8 @@ def test_two_level_estimators_pass_the_scikit_learn_checks(estimator, check):
 
 
 def test_levels_split_the_components_top_level_under_the_prior():
-    model = two_level_model(n_components=6, prior="vamp",
-                            prior_options={"n_prior_components": 5})
+    model = two_level_model(n_components=6,
+                            prior=VampPrior(n_prior_components=5))
     assert model.n_top_components == 3
     assert model.prior.n_components == 3
     z1, z2 = model.split_levels(torch.arange(6.0).expand(7, 6))
@@ -107,7 +109,7 @@ def test_prior_draws_go_down_the_chain():
 
 
 def test_mim_anchor_is_standard_on_top_and_the_model_below_without_gradient():
-    model = two_level_model(likelihood="bernoulli")
+    model = two_level_model(likelihood=BernoulliLikelihood())
     z = model.sample_anchor(30_000, torch.Generator().manual_seed(1))
     assert not z.requires_grad
     z1, z2 = z[:, :2], z[:, 2:]
@@ -124,7 +126,7 @@ def test_importance_weights_over_both_levels_are_unbiased_for_p_x():
     # Two binary features: p(x) = E_{z ~ p(z)} p(x|z) over both levels, by
     # brute force from prior draws, against the mean importance weight
     # E_{z ~ q(z|x)} [p(x|z) p(z) / q(z|x)], each within 4 standard errors.
-    model = two_level_model(n_features=2, likelihood="bernoulli")
+    model = two_level_model(n_features=2, likelihood=BernoulliLikelihood())
     generator = torch.Generator().manual_seed(0)
     x = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     with torch.no_grad():
@@ -244,13 +246,11 @@ class _Recorder:
 
 
 def recorded_fit(est, X, monkeypatch, **fit_params):
-    objective = est._objective()
+    objective = est.objective()
     recorder = _Recorder(objective.function)
     monkeypatch.setattr(
-        type(est), "_objective",
-        lambda self: type(objective)(recorder, objective.options,
-                                     objective.auxiliary_posterior,
-                                     objective.samples_decoder),
+        type(est), "objective",
+        lambda self: dataclasses.replace(objective, function=recorder),
     )
     est.fit(X, **fit_params)
     return recorder

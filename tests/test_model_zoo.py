@@ -10,7 +10,7 @@ from torch.distributions import Categorical, Independent, MixtureSameFamily, Nor
 from mim_sklearn import MAEEncoder, MIMEncoder, VAEEncoder, load, save
 from mim_sklearn.nn import LatentVariableModel
 from mim_sklearn.nn.likelihoods import BernoulliLikelihood
-from mim_sklearn.nn.priors import MixtureOfGaussiansPrior
+from mim_sklearn.nn.priors import MixtureOfGaussiansPrior, VampPrior
 
 from .conftest import SMALL
 
@@ -145,8 +145,8 @@ def test_mixture_prior_matches_torch_distributions():
 
 
 def test_vamp_prior_is_the_mean_of_the_encoder_posteriors_at_its_pseudo_inputs():
-    model = LatentVariableModel(3, 2, (8,), "tanh", prior="vamp",
-                                prior_options={"n_prior_components": 4})
+    model = LatentVariableModel(3, 2, (8,), "tanh",
+                                prior=VampPrior(n_prior_components=4))
     pseudo = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
     model.initialize_prior(pseudo)
     means, log_vars = model.encode(pseudo)
@@ -160,9 +160,9 @@ def test_vamp_prior_is_the_mean_of_the_encoder_posteriors_at_its_pseudo_inputs()
 
 
 def test_vamp_pseudo_inputs_are_seen_within_the_bounds_of_bounded_inputs():
-    model = LatentVariableModel(3, 2, (8,), "tanh", likelihood="bernoulli",
-                                prior="vamp",
-                                prior_options={"n_prior_components": 2})
+    model = LatentVariableModel(3, 2, (8,), "tanh",
+                                likelihood=BernoulliLikelihood(),
+                                prior=VampPrior(n_prior_components=2))
     model.initialize_prior(torch.tensor([[-3.0, 0.5, 7.0], [0.2, 1.5, 0.0]]))
     clamped = torch.tensor([[0.0, 0.5, 1.0], [0.2, 1.0, 0.0]])
     means, log_vars = model.encode(clamped)
@@ -175,8 +175,8 @@ def test_vamp_pseudo_inputs_are_seen_within_the_bounds_of_bounded_inputs():
 def test_a_training_step_encodes_the_pseudo_inputs_once():
     from mim_sklearn.objectives import mim_objective
 
-    model = LatentVariableModel(3, 2, (8,), "tanh", prior="vamp",
-                                prior_options={"n_prior_components": 4})
+    model = LatentVariableModel(3, 2, (8,), "tanh",
+                                prior=VampPrior(n_prior_components=4))
     model.initialize_prior(
         torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
     )

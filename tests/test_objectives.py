@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.distributions import Normal
 
-from mim_sklearn.nn import LatentVariableModel
+from mim_sklearn.nn import LIKELIHOODS, LatentVariableModel
 from mim_sklearn.objectives import (
     Objective,
     amim_objective,
@@ -220,8 +220,10 @@ def test_discrete_decoder_pairs_train_the_encoder_not_the_decoder(
 ):
     """A decoder trained at its own draws would lower its entropy until it
     saturates; at its detached mean its log-probability has no gradient."""
-    model = LatentVariableModel(3, 2, (5,), "tanh", likelihood=likelihood,
-                                likelihood_options=options, seed=0)
+    model = LatentVariableModel(
+        3, 2, (5,), "tanh", likelihood=LIKELIHOODS[likelihood](**(options or {})),
+        seed=0,
+    )
     dec = decoder_sampled_terms(model, 64, torch.Generator().manual_seed(5))
     mim_pair_loss(**dec).mean().backward()
     for name, parameter in model.decoder.named_parameters():

@@ -225,13 +225,13 @@ def test_checkpoints_are_written_every_few_epochs_and_after_the_last(
 ):
     X = digits_split[0][:600]
     written = []
-    save_checkpoint = out_of_core._save_checkpoint
+    save_checkpoint = out_of_core.save_checkpoint
 
     def record(estimator, path, progress):
         written.append((progress["epoch"], estimator.n_iter_))
         save_checkpoint(estimator, path, progress)
 
-    monkeypatch.setattr(out_of_core, "_save_checkpoint", record)
+    monkeypatch.setattr(out_of_core, "save_checkpoint", record)
     partial_fit_epochs(VAEEncoder(**TINY), X, n_epochs=5, chunk_rows=200,
                        checkpoint_path=str(tmp_path / "run.ckpt"),
                        checkpoint_every=2)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from mim_sklearn.nn.likelihoods import PixelCNNLikelihood
 from mim_sklearn.nn.networks import initialize_parameters
-from mim_sklearn.nn.pixelcnn import PixelCNNLikelihood
 
 
 def make(shape=(1, 4, 4), n_categories=2, seed=0, **kwargs):

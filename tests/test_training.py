@@ -85,7 +85,7 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 
     net.run_single_epoch = scripted_epoch
     net.train_epochs(X, 10, MIM, train_rows=torch.arange(5, 40),
-                     valid_rows=torch.arange(5))
+                     valid_rows=torch.arange(5), X_valid=X)
     assert len(net.history) == 4  # epoch 2 was best; epochs 3 and 4 missed
     for key, value in net.module_.state_dict().items():
         torch.testing.assert_close(value, snapshots[1][key])
@@ -176,8 +176,9 @@ class CountBatches(Callback):
 def test_batch_callbacks_hear_every_batch():
     counter = CountBatches()
     net = _net(callbacks=[("count", counter)], batch_size=8)
-    net.train_epochs(torch.randn(20, 3), 2, MIM, train_rows=torch.arange(4, 20),
-                     valid_rows=torch.arange(4))
+    X = torch.randn(20, 3)
+    net.train_epochs(X, 2, MIM, train_rows=torch.arange(4, 20),
+                     valid_rows=torch.arange(4), X_valid=X)
     # Per epoch: two training batches of 8 (each with one gradient), then one
     # validation batch of 4.
     epoch = [("begin", True, 8), ("grad", True, None), ("end", True, 8)] * 2 + [

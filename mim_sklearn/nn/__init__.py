@@ -1,5 +1,6 @@
 """Torch building blocks: networks, likelihoods, priors and the model."""
 
+from .factories import make_likelihood, make_prior
 from .likelihoods import (
     LIKELIHOODS,
     BernoulliLikelihood,
@@ -7,10 +8,10 @@ from .likelihoods import (
     GaussianLikelihood,
     Likelihood,
     MixedLikelihood,
+    PixelCNNLikelihood,
 )
 from .model import LatentVariableModel
 from .networks import ACTIVATIONS, initialize_parameters, make_mlp
-from .pixelcnn import PixelCNNLikelihood
 from .posteriors import GaussianPosterior, TwoLevelPosterior
 from .priors import (
     PRIORS,
@@ -38,5 +39,7 @@ __all__ = [
     "TwoLevelPosterior",
     "VampPrior",
     "initialize_parameters",
+    "make_likelihood",
     "make_mlp",
+    "make_prior",
 ]

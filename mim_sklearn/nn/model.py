@@ -21,15 +21,11 @@ from torch import nn
 
 from .architectures import ARCHITECTURES, ArchitectureSpec
 from .gaussian import MIN_LOG_VAR, floored_log_var, gaussian_log_prob, gaussian_rsample
-from .likelihoods import LIKELIHOODS, Likelihood
+from .likelihoods import GaussianLikelihood, Likelihood
 from .networks import initialize_parameters, make_mlp
 from .posteriors import GaussianPosterior, Posterior, TwoLevelPosterior
-from .priors import (
-    PRIORS,
-    Prior,
-    _standard_normal_sample,
-    standard_normal_log_prob,
-)
+from .priors import Prior, StandardNormalPrior, standard_normal_log_prob
+from .sampling import standard_normal_sample
 
 
 class LatentVariableModel(nn.Module):
@@ -54,19 +50,16 @@ class LatentVariableModel(nn.Module):
         Hidden widths of the encoder; the decoder mirrors them.
     activation : str
         Hidden nonlinearity, a key of :data:`~mim_sklearn.nn.networks.ACTIVATIONS`.
-    likelihood : str or Likelihood, default="gaussian"
-        A key of :data:`~mim_sklearn.nn.likelihoods.LIKELIHOODS`, or a
-        :class:`~mim_sklearn.nn.likelihoods.Likelihood`, which the model
-        builds for ``n_features`` if it is not built yet (and then owns).
-    prior : str or Prior, default="standard"
-        A key of :data:`~mim_sklearn.nn.priors.PRIORS`, or a
-        :class:`~mim_sklearn.nn.priors.Prior`, built likewise.
-    likelihood_options : dict or None, default=None
-        Keyword arguments of a named likelihood's constructor, such as
-        ``n_categories`` for ``"categorical"``.
-    prior_options : dict or None, default=None
-        Keyword arguments of a named prior's constructor, such as
-        ``n_prior_components`` for ``"mog"`` and ``"vamp"``.
+    likelihood : Likelihood or None, default=None
+        The decoder's :class:`~mim_sklearn.nn.likelihoods.Likelihood`, which
+        the model builds for ``n_features`` if it is not built yet (and then
+        owns); None for a :class:`~mim_sklearn.nn.likelihoods.GaussianLikelihood`
+        of its defaults. :func:`~mim_sklearn.nn.make_likelihood` makes one
+        from names.
+    prior : Prior or None, default=None
+        The latent :class:`~mim_sklearn.nn.priors.Prior`, built likewise; None
+        for a :class:`~mim_sklearn.nn.priors.StandardNormalPrior`.
+        :func:`~mim_sklearn.nn.make_prior` makes one from a name.
     min_encoder_log_var : float, default=-6.0
         Floor on the encoder log-variance. MIM's loss with a marginal q(x) does
         not penalise a shrinking encoder variance on encoder-sampled pairs, so
@@ -110,10 +103,8 @@ class LatentVariableModel(nn.Module):
         n_components: int,
         hidden_layer_sizes: Sequence[int],
         activation: str,
-        likelihood: str | Likelihood = "gaussian",
-        prior: str | Prior = "standard",
-        likelihood_options: dict | None = None,
-        prior_options: dict | None = None,
+        likelihood: Likelihood | None = None,
+        prior: Prior | None = None,
         min_encoder_log_var: float = MIN_LOG_VAR,
         architecture: str | Callable = "mlp",
         image_shape: tuple[int, int, int] | None = None,
@@ -139,14 +130,14 @@ class LatentVariableModel(nn.Module):
                 "A convolutional encoder cannot read missing-value indicators yet; "
                 "use architecture='mlp' for data with missing values."
             )
-        if isinstance(likelihood, str):
-            likelihood = LIKELIHOODS[likelihood](**(likelihood_options or {}))
+        if likelihood is None:
+            likelihood = GaussianLikelihood()
         if likelihood.n_features is None:
             likelihood.build(n_features)
         self.likelihood = likelihood
         n_inputs = self.likelihood.n_inputs()
-        if isinstance(prior, str):
-            prior = PRIORS[prior](**(prior_options or {}))
+        if prior is None:
+            prior = StandardNormalPrior()
         if prior.n_components is None:
             # A prior defined through the encoder (the VampPrior) lives where
             # the encoder's inputs do.
@@ -407,7 +398,9 @@ class LatentVariableModel(nn.Module):
 
         Examples
         --------
-        >>> model = LatentVariableModel(3, 2, (4,), "relu", prior="mog")
+        >>> from mim_sklearn.nn import MixtureOfGaussiansPrior
+        >>> model = LatentVariableModel(3, 2, (4,), "relu",
+        ...                             prior=MixtureOfGaussiansPrior())
         >>> model.log_p_anchor(torch.zeros(1, 2))
         tensor([-1.8379])
         """
@@ -493,7 +486,7 @@ class LatentVariableModel(nn.Module):
         torch.Tensor of shape (n_samples, n_components)
             The draws.
         """
-        z_top = _standard_normal_sample(
+        z_top = standard_normal_sample(
             n_samples, self.n_top_components, generator, self.input_offset
         )
         return self._down_the_chain(z_top, generator).detach()
@@ -619,7 +612,9 @@ class LatentVariableModel(nn.Module):
 
         Examples
         --------
-        >>> model = LatentVariableModel(4, 2, (8,), "tanh", likelihood="bernoulli")
+        >>> from mim_sklearn.nn import BernoulliLikelihood
+        >>> model = LatentVariableModel(4, 2, (8,), "tanh",
+        ...                             likelihood=BernoulliLikelihood())
         >>> x = model.reconstruct(torch.zeros(3, 2))  # probabilities
         >>> x.shape, bool(((x > 0) & (x < 1)).all())
         (torch.Size([3, 4]), True)
@@ -646,7 +641,9 @@ class LatentVariableModel(nn.Module):
 
         Examples
         --------
-        >>> model = LatentVariableModel(4, 2, (8,), "tanh", likelihood="bernoulli")
+        >>> from mim_sklearn.nn import BernoulliLikelihood
+        >>> model = LatentVariableModel(4, 2, (8,), "tanh",
+        ...                             likelihood=BernoulliLikelihood())
         >>> generator = torch.Generator().manual_seed(0)
         >>> x = model.sample_x_given_z(torch.zeros(3, 2), generator)
         >>> x.shape, bool(((x == 0) | (x == 1)).all())  # 0/1 draws

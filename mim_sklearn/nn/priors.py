@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .gaussian import LOG_2PI, gaussian_log_prob, gaussian_rsample
-from .likelihoods import categorical_sample
+from .sampling import categorical_sample, standard_normal_sample
 
 Encoder = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -282,22 +282,8 @@ class StandardNormalPrior(Prior):
         torch.Tensor of shape (n_samples, n_components)
             The draws.
         """
-        return _standard_normal_sample(n_samples, self.n_components, generator,
-                                       self._zero)
-
-
-def _standard_normal_sample(
-    n_samples: int,
-    n_components: int,
-    generator: torch.Generator | None,
-    like: torch.Tensor,
-) -> torch.Tensor:
-    """Draw ``n_samples`` rows of N(0, I) on the device and dtype of ``like``
-    (the standard prior and MIM's anchor draw alike)."""
-    return torch.randn(
-        (n_samples, n_components), generator=generator, device=like.device,
-        dtype=like.dtype,
-    )
+        return standard_normal_sample(n_samples, self.n_components, generator,
+                                      self._zero)
 
 
 def _mixture_log_prob(
@@ -456,8 +442,8 @@ class VampPrior(Prior):
     Examples
     --------
     >>> from mim_sklearn.nn import LatentVariableModel
-    >>> model = LatentVariableModel(3, 2, (4,), "tanh", prior="vamp",
-    ...                             prior_options={"n_prior_components": 5})
+    >>> model = LatentVariableModel(3, 2, (4,), "tanh",
+    ...                             prior=VampPrior(n_prior_components=5))
     >>> model.log_p_z(torch.zeros(4, 2)).shape
     torch.Size([4])
     """
@@ -641,6 +627,8 @@ class VampPrior(Prior):
         )
 
 
+#: The priors the estimators' ``prior`` parameter names: name to class (see
+#: :func:`mim_sklearn.nn.make_prior`).
 PRIORS: dict[str, type[Prior]] = {
     "standard": StandardNormalPrior,
     "mog": MixtureOfGaussiansPrior,

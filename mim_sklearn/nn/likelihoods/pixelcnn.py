@@ -18,7 +18,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .likelihoods import Likelihood, categorical_sample
+from ..sampling import categorical_sample
+from .base import Likelihood
 
 #: Kernel size of the first, type "A", masked convolution: the widest, so
 #: that the first layer already sees a neighbourhood of earlier pixels.
