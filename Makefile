@@ -91,6 +91,10 @@ benchmarks-quick: $(VENV)/installed-benchmarks
 	done
 	@echo "== benchmarks/device_check.py --device cpu --quick"
 	$(PY) benchmarks/device_check.py --device cpu --quick
+	@echo "== benchmarks/same_numbers.py record, then check (the same code)"
+	numbers=$$(mktemp -d) && $(PY) benchmarks/same_numbers.py record $$numbers \
+		&& $(PY) benchmarks/same_numbers.py check $$numbers; \
+		status=$$?; rm -rf $$numbers; exit $$status
 
 # The documentation site, in docs/_build/html; any warning fails the build.
 docs: $(VENV)/installed-docs

@@ -105,6 +105,8 @@ SETTINGS = {"n_components": 20, "architecture": "conv", "image_shape": (1, 28, 2
             "random_state": 0}
 QUICK = {"max_iter": 2, "n_prior_components": 50, "n_importance_samples": 100}
 PRIORS = ("standard", "vamp")
+# The two-level networks of the hvae family (--networks).
+HVAE_NETWORKS = ("convHVAE", "PixelHVAE")
 ESTIMATORS = (VAEEncoder, MIMEncoder, AMIMEncoder)
 CLASSES = {
     "mnist": [str(d) for d in range(10)],
@@ -564,6 +566,13 @@ def main():
     parser.add_argument("--no-clip", action="store_true",
                         help="hvae without gradient clipping (the first run)")
     args = parser.parse_args()
+    priors = tuple(args.priors.split(","))
+    networks = tuple(args.networks.split(",")) if args.networks else None
+    for given, known, option in ((priors, PRIORS, "--priors"),
+                                 (networks or (), HVAE_NETWORKS, "--networks")):
+        if set(given) - set(known):
+            parser.error(f"{option} takes names among {', '.join(known)}, "
+                         f"comma-separated; got {', '.join(given)}")
     warnings.simplefilter("ignore", ConvergenceWarning)
     families = ("conv", "hvae") if args.family == "all" else (args.family,)
     for family in families:
@@ -574,9 +583,8 @@ def main():
         for dataset in ("mnist", "fashion") if args.dataset == "both" else (
                 args.dataset,):
             run(dataset, family, args.quick, args.paper_scale and hvae, score_rows,
-                pixel_rows, args.embed_rows, tuple(args.priors.split(",")),
-                clip=not args.no_clip,
-                networks=tuple(args.networks.split(",")) if args.networks else None)
+                pixel_rows, args.embed_rows, priors, clip=not args.no_clip,
+                networks=networks)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,7 @@ class BaseLatentEncoder(
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+
     def objective(self) -> Objective:
         """What this estimator trains, from its current parameters.
 
@@ -222,7 +223,6 @@ class BaseLatentEncoder(
         self._warn_if_collapsed(fit.split.X[:COLLAPSE_CHECK_ROWS])
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one pass over X, keeping the optimizer state.
