@@ -35,7 +35,7 @@ from ._engine import LatentNet
 from ._inference import SCORE_CHUNK_ELEMENTS, TRANSFORM_CHUNK_ROWS, map_rows
 from ._setup import ModelSetup, check_likelihood_data, draw_seed
 from ._tabular import is_dataframe
-from ._training_data import Fit, prepare_fit, prepare_partial_fit
+from ._training_data import TrainingRun, prepare_fit, prepare_partial_fit
 from ._validation import INPUT_FORMAT, validated_rows
 from .exceptions import PosteriorCollapseWarning, TrainingDivergedError
 from .nn import ACTIVATIONS, LIKELIHOODS, PRIORS, LatentVariableModel, Likelihood, Prior
@@ -214,13 +214,13 @@ class BaseLatentEncoder(
                 "X_val out."
             )
         objective = self.objective()
-        fit = prepare_fit(
+        run = prepare_fit(
             self, objective, X, check_random_state(self.random_state),
             sample_weight=sample_weight, X_val=X_val,
             sample_weight_val=sample_weight_val,
         )
-        self._train(fit, objective, self.max_iter, stop_early=True)
-        self._warn_if_collapsed(fit.split.X[:COLLAPSE_CHECK_ROWS])
+        self._train(run, objective, self.max_iter, stop_early=True)
+        self._warn_if_collapsed(run.split.X[:COLLAPSE_CHECK_ROWS])
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -252,11 +252,11 @@ class BaseLatentEncoder(
             The updated estimator itself.
         """
         objective = self.objective()
-        fit = prepare_partial_fit(
+        run = prepare_partial_fit(
             self, objective, X, check_random_state(self.random_state),
             sample_weight=sample_weight,
         )
-        self._train(fit, objective, 1, stop_early=False)
+        self._train(run, objective, 1, stop_early=False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -292,11 +292,11 @@ class BaseLatentEncoder(
         """
         self.__dict__.pop("net_", None)  # a new setup, as a first partial_fit
         chunks = iter(chunks)
-        fit = prepare_partial_fit(
+        run = prepare_partial_fit(
             self, self.objective(), next(chunks), check_random_state(self.random_state),
             chunks=chunks,
         )
-        return self.set_fitted(fit.setup, fit.net)
+        return self.set_fitted(run.setup, run.net)
 
     def set_fitted(self, setup: ModelSetup, net: LatentNet):
         """Make the estimator fitted with a setup and a net, and publish them.
@@ -323,17 +323,17 @@ class BaseLatentEncoder(
         return self
 
     def _train(
-        self, fit: Fit, objective: Objective, epochs: int, *, stop_early: bool
+        self, run: TrainingRun, objective: Objective, epochs: int, *, stop_early: bool
     ) -> None:
-        """Train the net of ``fit`` on its split, then publish what it learnt.
+        """Train the net of ``run`` on its split, then publish what it learnt.
 
         A Ctrl-C ends training with a warning and keeps a usable estimator;
         a diverging loss raises with the weights that are kept.
         """
-        self.setup_, self.net_ = fit.setup, fit.net
+        self.setup_, self.net_ = run.setup, run.net
         try:
             self.net_.train_on_split(
-                fit.split, epochs, objective, stop_early=stop_early
+                run.split, epochs, objective, stop_early=stop_early
             )
         except KeyboardInterrupt:
             # Documented: Ctrl-C ends training and keeps a usable estimator.

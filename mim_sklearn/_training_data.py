@@ -22,14 +22,18 @@ from sklearn.utils.validation import _check_sample_weight
 from ._device import resolve_device
 from ._engine import LatentNet, TrainingSplit
 from ._setup import ModelSetup, check_likelihood_data, draw_seed, fit_setup, start_prior
+from ._tabular import TableSchema
 from ._validation import validated_rows
 from .objectives import Objective
 
-__all__ = ["Fit", "checked_weights", "prepare_fit", "prepare_partial_fit", "unit_mean"]
+__all__ = [
+    "TrainingRun", "checked_weights", "prepare_fit", "prepare_partial_fit",
+    "unit_mean",
+]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Fit:
+class TrainingRun:
     """What the setup step gives a training run: the estimator's setup and
     net (new, or those it has) and the split of the rows."""
 
@@ -96,7 +100,7 @@ def prepare_fit(
     sample_weight=None,
     X_val=None,
     sample_weight_val=None,
-) -> Fit:
+) -> TrainingRun:
     """The setup step of ``fit``: validated data, the setup, the net, the split.
 
     A first fit (or one without ``warm_start``) learns a new setup from X
@@ -125,7 +129,7 @@ def prepare_fit(
             checked_weights(sample_weight_val, X_val, "sample_weight_val", "X_val")
         )
     split = _split(X, weights, X_val, valid_weights, rng, params)
-    return Fit(setup, net, split)
+    return TrainingRun(setup, net, split)
 
 
 def prepare_partial_fit(
@@ -136,7 +140,7 @@ def prepare_partial_fit(
     *,
     sample_weight=None,
     chunks: Iterable | None = None,
-) -> Fit:
+) -> TrainingRun:
     """The setup step of ``partial_fit``: one batch's rows, weights as given.
 
     The first call (the estimator has no ``net_``) learns the setup from X,
@@ -151,18 +155,27 @@ def prepare_partial_fit(
     weights = checked_weights(sample_weight, X)
     if first:
         if chunks is not None:
-            rest = (validated_rows(estimator, chunk, table, reset=False,
-                                   ensure_min_samples=2)[0] for chunk in chunks)
+            rest = (validated_rows(estimator, chunk, table, reset=False)[0]
+                    for chunk in chunks)
             chunks = itertools.chain([X], rest)
         setup, net = _start(estimator, params, objective, X, rng, table, weights,
                             chunks)
     else:
         setup, net = estimator.setup_, estimator.net_
         check_likelihood_data(net.module_.likelihood, X)
-    return Fit(setup, net, TrainingSplit(X, weights=weights))
+    return TrainingRun(setup, net, TrainingSplit(X, weights=weights))
 
 
-def _start(estimator, params, objective, X, rng, table, weights, chunks=None):
+def _start(
+    estimator,
+    params: dict,
+    objective: Objective,
+    X: np.ndarray,
+    rng: np.random.RandomState,
+    table: TableSchema | None,
+    weights: np.ndarray | None,
+    chunks: Iterable[np.ndarray] | None = None,
+) -> tuple[ModelSetup, LatentNet]:
     """A new setup from the data, and its net with the prior started."""
     device = resolve_device(params["device"])
     setup = fit_setup(
@@ -175,7 +188,14 @@ def _start(estimator, params, objective, X, rng, table, weights, chunks=None):
     return setup, net
 
 
-def _split(X, weights, X_val, valid_weights, rng, params) -> TrainingSplit:
+def _split(
+    X: np.ndarray,
+    weights: np.ndarray | None,
+    X_val: np.ndarray | None,
+    valid_weights: np.ndarray | None,
+    rng: np.random.RandomState,
+    params: dict,
+) -> TrainingSplit:
     """The training and held-out rows of a fit (see :func:`prepare_fit`)."""
     train_rows = valid_rows = None
     if X_val is None and params["early_stopping"]:

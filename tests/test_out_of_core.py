@@ -88,6 +88,15 @@ def test_scaling_comes_from_all_chunks(digits_split, tmp_path, scaling):
     assert encoder.n_iter_ == 9  # one epoch of ceil(1437 / 160) chunks
 
 
+def test_a_last_chunk_of_one_row_is_read_and_trained_on(digits_split):
+    X = digits_split[0][:321]  # chunks of 160, 160 and 1 row
+    encoder = partial_fit_epochs(VAEEncoder(**TINY), X, n_epochs=1, chunk_rows=160,
+                                 shuffle=False)
+    whole = VAEEncoder(max_iter=1, **TINY).fit(X)
+    np.testing.assert_allclose(encoder.mean_, whole.mean_, rtol=1e-6, atol=1e-9)
+    assert encoder.n_iter_ == 3
+
+
 def test_random_state_makes_training_reproducible(digits_split):
     X = digits_split[0][:600]
 
