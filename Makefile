@@ -53,8 +53,9 @@ demo: $(VENV)/installed-core
 test: install
 	$(PY) -m pytest
 
-# The quick lane (under 2 minutes on 2 cores): without the full-size
-# trainings, the clusters and the many-sample statistical checks.
+# The quicker lane (about 5 minutes on 2 cores, against 6 for make test):
+# without the full-size trainings, the clusters and the many-sample
+# statistical checks.
 test-fast: install
 	$(PY) -m pytest -m "not slow and not distributed and not statistical"
 
