@@ -105,8 +105,6 @@ SETTINGS = {"n_components": 20, "architecture": "conv", "image_shape": (1, 28, 2
             "random_state": 0}
 QUICK = {"max_iter": 2, "n_prior_components": 50, "n_importance_samples": 100}
 PRIORS = ("standard", "vamp")
-# The two-level networks of the hvae family (--networks).
-HVAE_NETWORKS = ("convHVAE", "PixelHVAE")
 ESTIMATORS = (VAEEncoder, MIMEncoder, AMIMEncoder)
 CLASSES = {
     "mnist": [str(d) for d in range(10)],
@@ -568,8 +566,9 @@ def main():
     args = parser.parse_args()
     priors = tuple(args.priors.split(","))
     networks = tuple(args.networks.split(",")) if args.networks else None
+    hvae_networks = tuple(dict.fromkeys(m.network for m in FAMILIES["hvae"]))
     for given, known, option in ((priors, PRIORS, "--priors"),
-                                 (networks or (), HVAE_NETWORKS, "--networks")):
+                                 (networks or (), hvae_networks, "--networks")):
         if set(given) - set(known):
             parser.error(f"{option} takes names among {', '.join(known)}, "
                          f"comma-separated; got {', '.join(given)}")

@@ -290,7 +290,6 @@ class BaseLatentEncoder(
         >>> encoder.n_iter_
         0
         """
-        self.__dict__.pop("net_", None)  # a new setup, as a first partial_fit
         chunks = iter(chunks)
         run = prepare_partial_fit(
             self, self.objective(), next(chunks), check_random_state(self.random_state),

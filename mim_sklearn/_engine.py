@@ -136,8 +136,8 @@ class TrainingSplit:
     Examples
     --------
     >>> split = TrainingSplit(np.zeros((4, 2)), train_rows=np.array([0, 1, 2]))
-    >>> split.n_train
-    3
+    >>> split.X_valid is None  # no early stopping
+    True
     """
 
     X: np.ndarray
@@ -147,11 +147,6 @@ class TrainingSplit:
     valid_rows: np.ndarray | None = None
     valid_weights: np.ndarray | None = None
     binarization_seed: int | None = None
-
-    @property
-    def n_train(self) -> int:
-        """Rows trained on."""
-        return self.X.shape[0] if self.train_rows is None else len(self.train_rows)
 
 
 def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -503,10 +498,10 @@ class LatentNet(NeuralNet):
         valid_weights = split.valid_weights
         if split.binarization_seed is not None:
             if valid_rows is not None:  # the held-out rows of X, apart
-                X_valid, valid_rows = X_valid[valid_rows], None
-                valid_weights = None if valid_weights is None else (
-                    valid_weights[split.valid_rows]
-                )
+                X_valid = X_valid[valid_rows]
+                if valid_weights is not None:
+                    valid_weights = valid_weights[valid_rows]
+                valid_rows = None
             generator = torch.Generator().manual_seed(split.binarization_seed)
             X_valid = binarized(torch.from_numpy(X_valid), generator).numpy()
 

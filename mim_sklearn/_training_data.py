@@ -143,12 +143,13 @@ def prepare_partial_fit(
 ) -> TrainingRun:
     """The setup step of ``partial_fit``: one batch's rows, weights as given.
 
-    The first call (the estimator has no ``net_``) learns the setup from X,
-    or from X and the rest of ``chunks`` when given (all of the training
-    data, read once: the scaling and the categories of all of it).
+    The first call (the estimator has no ``net_``) learns the setup from X.
+    With ``chunks`` (the rest of the training data, X being its first
+    chunk) a new setup is learnt from all of it, read once: the scaling and
+    the categories of all the data.
     """
     params = estimator.get_params(deep=False)
-    first = not hasattr(estimator, "net_")
+    first = chunks is not None or not hasattr(estimator, "net_")
     table = None if first else estimator.setup_.table
     X, table = validated_rows(estimator, X, table, reset=first,
                               ensure_min_samples=2 if first else 1)
@@ -179,8 +180,7 @@ def _start(
     """A new setup from the data, and its net with the prior started."""
     device = resolve_device(params["device"])
     setup = fit_setup(
-        params, X, rng, table=table, chunks=chunks,
-        weights=None if chunks is not None else weights,
+        params, X, rng, table=table, chunks=chunks, weights=weights,
         feature_names=getattr(estimator, "feature_names_in_", None),
     )
     net = setup.build_net(params, objective, device, type(estimator).__name__)

@@ -13,9 +13,12 @@ from mim_sklearn.nn import (
     GaussianLikelihood,
     Likelihood,
     MixtureOfGaussiansPrior,
+    PixelCNNLikelihood,
     Prior,
     StandardNormalPrior,
     VampPrior,
+    make_likelihood,
+    make_prior,
 )
 
 from .conftest import SMALL
@@ -149,3 +152,47 @@ def test_a_mixture_prior_is_the_mixture_it_reports(digits, prior):
     )
     torch.testing.assert_close(model.log_prob(z), by_hand)
     assert StandardNormalPrior(2).mixture() is None
+
+
+# ------------------------------------------- components from names (factories)
+
+
+def test_make_likelihood_groups_columns_by_name_in_order_of_first_appearance():
+    one = make_likelihood(["gaussian"] * 3, {"gaussian": {"variance": "decoded"}})
+    assert type(one) is GaussianLikelihood and one.variance == "decoded"
+    mixed = make_likelihood(["bernoulli", "gaussian", "bernoulli", "categorical"],
+                            {"gaussian": {"variance": "shared"}})
+    assert [(type(part).__name__, columns) for part, columns in mixed.groups()] == [
+        ("BernoulliLikelihood", [0, 2]), ("GaussianLikelihood", [1]),
+        ("CategoricalLikelihood", [3]),
+    ]
+    assert mixed.groups()[1][0].variance == "shared"
+    for names in (["gaussian", "poisson"], []):
+        with pytest.raises(ValueError, match="Each column needs one of the"):
+            make_likelihood(names)
+
+
+def test_make_prior_gives_mixtures_their_components_and_the_standard_none():
+    assert type(make_prior("standard", 7)) is StandardNormalPrior
+    vamp = make_prior("vamp", 7)
+    assert type(vamp) is VampPrior and vamp.n_start_rows == 7
+    assert type(make_prior("mog", 3)) is MixtureOfGaussiansPrior
+    with pytest.raises(ValueError, match="prior must be one of"):
+        make_prior("mixture", 3)
+
+
+def test_a_likelihood_says_which_columns_hold_categories_and_takes_their_counts():
+    mixed = make_likelihood(["gaussian", "categorical", "bernoulli", "categorical"])
+    np.testing.assert_array_equal(mixed.category_features(4),
+                                  [False, True, False, True])
+    assert mixed.known_categories() is None  # counted in the data
+    mixed.set_categories(np.array([0, 3, 0, 5]))
+    categorical = mixed.groups()[1][0]
+    assert categorical.codes_categories and categorical.categories == [3, 5]
+    given = CategoricalLikelihood(n_categories=[2, 4])
+    np.testing.assert_array_equal(given.known_categories(), [2, 4])
+    assert given.groups() == [(given, slice(None))]
+    assert not GaussianLikelihood().category_features(2).any()
+    assert [lik.sequential_sampling for lik in (
+        GaussianLikelihood(), mixed, PixelCNNLikelihood(image_shape=(1, 2, 2)))
+    ] == [False, False, True]

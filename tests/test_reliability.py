@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import torch
 from joblib import Parallel, delayed
 
-from mim_sklearn import MIMEncoder, VAEEncoder
+from mim_sklearn import MIMEncoder, VAEEncoder, resolve_device
 from mim_sklearn._engine import LatentNet, ObjectiveCriterion
 from mim_sklearn.exceptions import TrainingDivergedError
 
@@ -307,3 +307,15 @@ def test_a_missing_device_is_a_value_error_that_names_the_available_ones(
 def test_a_malformed_device_is_a_value_error(digits):
     with pytest.raises(ValueError, match="is not a torch device"):
         MIMEncoder(**{**SMALL, "device": "gpu"}).fit(digits[0])
+
+
+def test_resolve_device_says_where_an_estimator_trains(digits):
+    auto = resolve_device("auto")
+    assert auto == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == "cpu"
+    est = MIMEncoder(**{**SMALL, "device": "auto"}).fit(digits[0])
+    assert est.device_ == auto
+    with pytest.raises(ValueError, match="is not a torch device"):
+        resolve_device("gpu")
+    with pytest.raises(ValueError, match="not available on this machine"):
+        resolve_device(f"cuda:{torch.cuda.device_count()}")
